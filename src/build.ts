@@ -1,0 +1,128 @@
+/**
+ * A build: the life of one plugin instance (Babel re-creates it when `api.cache` says a macro
+ * definition changed). It pins the macro definitions it loaded and the epoch it saw, so every
+ * file of the build sees one consistent world, and memoises dependency hashes.
+ */
+import { hashFile } from './hash';
+import { debug } from './log';
+import { defineMacro, loadMacroModule, type MacroDefinition, type MacroModule } from './macro-loader';
+import type { ResolvedOptions } from './options';
+import { openStore } from './store';
+import type { Store } from './store/types';
+import type { Dependency } from './types';
+import type { ExpansionTemplate } from './expansion';
+import type { Generator } from './generator';
+
+/** A parsed expansion kept in process memory, with what it depends on. */
+export interface MemoryEntry {
+  readonly template: ExpansionTemplate;
+  readonly deps: readonly Dependency[];
+}
+
+const MEMORY_LIMIT = 20_000;
+/** Process-wide near tier of parsed expansions, shared by every build (keys include the fingerprint). */
+const memory = new Map<string, MemoryEntry>();
+
+/** Reads and writes the process-wide parsed-expansion tier. */
+export const memoryTier = {
+  get(key: string): MemoryEntry | undefined {
+    return memory.get(key);
+  },
+  set(key: string, entry: MemoryEntry): void {
+    if (memory.size >= MEMORY_LIMIT) memory.delete(memory.keys().next().value as string);
+    memory.set(key, entry);
+  },
+  delete(key: string): void {
+    memory.delete(key);
+  },
+  clear(): void {
+    memory.clear();
+  },
+};
+
+/** State of one build. */
+export class Build {
+  private storeInstance: Store | null = null;
+  private pinnedEpoch: number | null = null;
+  private readonly modules = new Map<string, MacroModule>();
+  private readonly definitions = new Map<string, MacroDefinition | null>();
+  private readonly registered = new Set<string>();
+  private readonly fileHashes = new Map<string, string>();
+  private readonly instances = new Map<string, Generator>();
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly babelMajor: number,
+  ) {}
+
+  /** The store, opened on first use. */
+  get store(): Store {
+    if (!this.storeInstance) {
+      this.storeInstance = openStore({ kind: this.options.store, cacheDir: this.options.cacheDir });
+      this.pinnedEpoch = this.storeInstance.currentEpoch();
+      debug('build opened store %s at %s, epoch %d', this.storeInstance.name, this.options.cacheDir, this.pinnedEpoch);
+    }
+    return this.storeInstance;
+  }
+
+  /** The epoch this build sees: the store's at its start, moved only by this build's own registrations. */
+  get epoch(): number {
+    void this.store;
+    return this.pinnedEpoch as number;
+  }
+
+  /** The macro module at `file`, loaded once per build. */
+  module(file: string, cwd: string): MacroModule {
+    let mod = this.modules.get(file);
+    if (!mod) {
+      mod = loadMacroModule(file, cwd);
+      this.modules.set(file, mod);
+    }
+    return mod;
+  }
+
+  /** The Generator exported as `exportName`, or null when that export is not a Generator. */
+  definition(mod: MacroModule, exportName: string): MacroDefinition | null {
+    const key = `${mod.file}#${exportName}`;
+    if (!this.definitions.has(key)) this.definitions.set(key, defineMacro(mod, exportName, this.babelMajor));
+    return this.definitions.get(key) as MacroDefinition | null;
+  }
+
+  /** Records a cached macro's definition in the store once per build (may bump the epoch). */
+  register(def: MacroDefinition): void {
+    if (this.registered.has(def.id)) return;
+    this.registered.add(def.id);
+    const store = this.store;
+    store.recordDefinitionFiles(def.id, def.module.graph.files);
+    const result = store.registerDefinition(def.id, def.fingerprint);
+    if (result.bumped) {
+      debug('macro %s changed: epoch %d -> %d', def.id, result.epoch - 1, result.epoch);
+      this.pinnedEpoch = Math.max(this.pinnedEpoch ?? 0, result.epoch);
+    }
+  }
+
+  /** Notes an epoch bump made by this build (dependency invalidation). */
+  advanceEpoch(epoch: number): void {
+    this.pinnedEpoch = Math.max(this.pinnedEpoch ?? 0, epoch);
+  }
+
+  /** The generator instance for a definition, one per build. */
+  instance(def: MacroDefinition): Generator {
+    let g = this.instances.get(def.id);
+    if (!g) {
+      g = new def.cls();
+      this.instances.set(def.id, g);
+    }
+    return g;
+  }
+
+  /** Content hash of a dependency file, memoised for the build. */
+  fileHash(path: string): string {
+    let h = this.fileHashes.get(path);
+    if (h === undefined) {
+      h = hashFile(path) ?? 'missing';
+      this.fileHashes.set(path, h);
+    }
+    return h;
+  }
+}

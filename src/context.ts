@@ -1,0 +1,90 @@
+/**
+ * The GenerateContext handed to a generator for one signature. It records every file and
+ * environment variable read through it as a dependency of the expansion, and collects the
+ * helper imports the expansion needs.
+ */
+import fs from 'fs';
+import path from 'path';
+import { hash } from './hash';
+import type { Dependency, GenerateContext, HelperImport } from './types';
+
+/** Thrown by `ctx.error`: the plugin turns it into a code frame at the call site or argument. */
+export class MacroCallError extends Error {
+  constructor(
+    message: string,
+    readonly argIndex: number | undefined,
+  ) {
+    super(message);
+    this.name = 'MacroCallError';
+  }
+}
+
+/** Hash recorded for an environment variable's value (distinguishes unset from empty). */
+export function envHash(value: string | undefined): string {
+  return value === undefined ? 'unset' : hash(`=${value}`);
+}
+
+/** A GenerateContext that records what the generator read. */
+export class RecordingContext implements GenerateContext {
+  readonly deps = new Map<string, Dependency>();
+  readonly helpers: HelperImport[] = [];
+
+  constructor(
+    readonly macroName: string,
+    readonly filename: string | undefined,
+    /** Folder that relative paths in readFile/dependsOnFile resolve from (the macro module's). */
+    private readonly baseDir: string,
+  ) {}
+
+  readFile(file: string): string {
+    const abs = path.resolve(this.baseDir, file);
+    const content = fs.readFileSync(abs);
+    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: hash(content) });
+    return content.toString('utf8');
+  }
+
+  dependsOnFile(file: string): void {
+    const abs = path.resolve(this.baseDir, file);
+    let h = 'missing';
+    try {
+      h = hash(fs.readFileSync(abs));
+    } catch {
+      // depending on a file that does not exist yet is allowed: its creation invalidates
+    }
+    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: h });
+  }
+
+  env(name: string): string | undefined {
+    const value = process.env[name];
+    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envHash(value) });
+    return value;
+  }
+
+  error(message: string, argIndex?: number): never {
+    throw new MacroCallError(message, argIndex);
+  }
+
+  helper(source: string, name: string): string {
+    if (typeof source !== 'string' || typeof name !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(name)) {
+      throw new TypeError(`ctx.helper(source, name) needs a module source and an identifier name, got (${String(source)}, ${String(name)})`);
+    }
+    let h = this.helpers.find((x) => x.source === source && x.name === name);
+    if (!h) {
+      h = { placeholder: `$helper${this.helpers.length}_${name}`, source, name };
+      this.helpers.push(h);
+    }
+    return h.placeholder;
+  }
+}
+
+/**
+ * Checks recorded dependencies against the current files and environment. `fileHash` is
+ * memoised by the caller per build, so a warm build hashes each dependency once.
+ */
+export function depsUpToDate(deps: readonly Dependency[], fileHash: (p: string) => string): boolean {
+  for (const d of deps) {
+    const now = d.kind === 'file' ? fileHash(d.path) : envHash(process.env[d.name]);
+    if (now !== d.hash) return false;
+  }
+  return true;
+}

@@ -1,0 +1,238 @@
+/**
+ * One file's way through the plugin (DESIGN.md, steps 2–6): group call sites by (macro,
+ * signature), look the cached groups up in one batch, run generators for the misses, splice,
+ * and write the new entries in one batch. Nothing is written unless the whole file succeeded.
+ */
+import path from 'path';
+import type { NodePath } from '@babel/traverse';
+import type * as t from '@babel/types';
+import type { Build } from './build';
+import { memoryTier } from './build';
+import { collectSites, siteArguments, type CallSite } from './call-sites';
+import { depsUpToDate, MacroCallError, RecordingContext } from './context';
+import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTemplate } from './expansion';
+import { debug } from './log';
+import { exportOf, resolveMacro, type MacroDefinition } from './macro-loader';
+import { isMacroSource } from './options';
+import { applyConstArgs, inferArgType, makeSignature, signatureHint, tagArgTypes } from './signature';
+import { FileSplicer } from './splice';
+import type { Entry, EntryKey } from './store/types';
+import type { Dependency, FileReport, MacroReport, SerializedExpansion, Signature } from './types';
+
+/** The call sites of one (macro, signature) pair in this file. */
+interface Group {
+  readonly def: MacroDefinition;
+  readonly sig: Signature;
+  readonly sites: CallSite[];
+  readonly report: MacroReport;
+  template?: ExpansionTemplate;
+}
+
+/** Expands every macro call in `program`; returns the file's report, or null when it imports no macro. */
+export function expandFile(program: NodePath<t.Program>, filename: string | undefined, cwd: string, build: Build): FileReport | null {
+  const imports = program
+    .get('body')
+    .filter((p): p is NodePath<t.ImportDeclaration> => p.isImportDeclaration() && isMacroSource(p.node.source.value, build.options));
+  if (imports.length === 0) return null;
+
+  const macros: Record<string, MacroReport> = {};
+  const groups = new Map<string, Group>();
+  const sites: Array<[CallSite, Group]> = [];
+  for (const decl of imports) {
+    const source = decl.node.source.value;
+    let file: string;
+    try {
+      file = resolveMacro(source, filename, cwd);
+    } catch (e) {
+      throw decl.get('source').buildCodeFrameError(`Cannot resolve the macro module '${source}': ${(e as Error).message.split('\n')[0]}`);
+    }
+    let mod;
+    try {
+      mod = build.module(file, cwd);
+    } catch (e) {
+      throw decl.buildCodeFrameError(`The macro module '${source}' failed to load: ${(e as Error).message}`);
+    }
+    checkSpecifiers(decl, (name) => build.definition(mod, name) !== null, (name) => exportOf(mod, name));
+    for (const site of collectSites(decl).sites) {
+      const def = build.definition(mod, site.importedName);
+      if (!def) throw site.path.buildCodeFrameError(notAGenerator(source, site.importedName, exportOf(mod, site.importedName)));
+      const sig = makeSignature(
+        applyConstArgs(
+          site.tagged
+            ? tagArgTypes(site.argPaths[0] as NodePath<t.TemplateLiteral>)
+            : site.argPaths.map((p) => inferArgType(p)),
+          def.cls.constArgs,
+        ),
+      );
+      const name = site.importedName === 'default' ? source : `${source}#${site.importedName}`;
+      const report = (macros[name] ??= {
+        calls: 0, signatures: 0, generated: 0, memoryHits: 0, storeHits: 0, invalidations: 0, cached: def.cached, generateMs: 0,
+      });
+      report.calls++;
+      const key = `${def.id}\0${sig.key}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = { def, sig, sites: [], report };
+        groups.set(key, group);
+        report.signatures++;
+      }
+      group.sites.push(site);
+      sites.push([site, group]);
+    }
+  }
+
+  const cachedGroups = [...groups.values()].filter((g) => g.def.cached);
+  for (const g of cachedGroups) build.register(g.def);
+  const { stale } = lookUp(cachedGroups, build);
+
+  const writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>> = [];
+  for (const group of groups.values()) {
+    if (group.template && build.options.verify > 0 && Math.random() < build.options.verify) verify(group, filename, build);
+    if (group.template) continue;
+    const { serialized, deps } = generate(group, filename, build);
+    group.template = parseExpansion(serialized);
+    if (group.def.cached) {
+      const key = entryKey(group);
+      writes.push({ ...key, expansion: serialized, deps });
+      memoryTier.set(memoryKey(key), { template: group.template, deps });
+    }
+  }
+
+  // Splice innermost call sites first, so an outer macro's arguments already hold expanded code.
+  const splicer = new FileSplicer(program);
+  const hoisted = new Map<Group, t.Identifier | null>();
+  for (const group of groups.values()) {
+    const first = group.sites[0];
+    const hint = `${first.displayName.replace(/\W/g, '_')}$${signatureHint(group.sig)}`;
+    hoisted.set(group, splicer.hoist(group.template as ExpansionTemplate, hint, first.path.node.loc));
+  }
+  sites.sort(([a], [b]) => (b.path.node.start ?? 0) - (a.path.node.start ?? 0));
+  for (const [site, group] of sites) {
+    splicer.rewrite(site.path, group.template as ExpansionTemplate, hoisted.get(group) ?? null, siteArguments(site));
+  }
+  for (const decl of imports) decl.remove();
+  splicer.finish();
+
+  if (stale.length > 0) build.advanceEpoch(build.store.invalidate(stale).epoch);
+  if (writes.length > 0) build.store.putMany(writes);
+  const report: FileReport = { epoch: writes.length + cachedGroups.length > 0 ? build.epoch : null, macros };
+  debug('%s: %s', filename ? path.relative(cwd, filename) : '<unknown file>', summarize(report));
+  return report;
+}
+
+function entryKey(g: Group): EntryKey {
+  return { macroId: g.def.id, fingerprint: g.def.fingerprint, sigKey: g.sig.key };
+}
+
+function memoryKey(k: EntryKey): string {
+  return `${k.macroId}\0${k.fingerprint}\0${k.sigKey}`;
+}
+
+/** Memory tier first, then one store batch; hits whose dependencies changed are stale. */
+function lookUp(groups: readonly Group[], build: Build): { stale: EntryKey[] } {
+  const stale: EntryKey[] = [];
+  const fileHash = (p: string) => build.fileHash(p);
+  const far: Group[] = [];
+  for (const g of groups) {
+    const mem = memoryTier.get(memoryKey(entryKey(g)));
+    if (mem && depsUpToDate(mem.deps, fileHash)) {
+      g.template = mem.template;
+      g.report.memoryHits++;
+    } else far.push(g);
+  }
+  if (far.length === 0) return { stale };
+  const found = build.store.getMany(far.map(entryKey), build.epoch);
+  far.forEach((g, i) => {
+    const entry = found[i];
+    if (!entry) return;
+    if (!depsUpToDate(entry.deps, fileHash)) {
+      stale.push(entryKey(g));
+      g.report.invalidations++;
+      return;
+    }
+    try {
+      g.template = parseExpansion(entry.expansion);
+    } catch {
+      return; // checksummed but unparsable (written by a broken version): regenerate
+    }
+    g.report.storeHits++;
+    memoryTier.set(memoryKey(entryKey(g)), { template: g.template, deps: entry.deps });
+  });
+  return { stale };
+}
+
+/** Runs the generator for a group; errors become code frames at the call site or argument. */
+function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[] } {
+  const { def, sig } = group;
+  const site = group.sites[0];
+  const ctx = new RecordingContext(site.displayName, filename, path.dirname(def.module.file));
+  const started = performance.now();
+  let value: unknown;
+  try {
+    value = build.instance(def).generate(sig, ctx);
+  } catch (e) {
+    if (e instanceof MacroCallError) throw argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
+    const err = e as Error;
+    throw site.path.buildCodeFrameError(
+      `The macro ${site.displayName} threw while generating the signature ${sig.key}: ${err?.message ?? String(e)}` +
+        (err?.stack ? `\n${err.stack.split('\n').slice(1, 4).join('\n')}` : ''),
+    );
+  } finally {
+    group.report.generated++;
+    group.report.generateMs += performance.now() - started;
+  }
+  if (value && typeof (value as { then?: unknown }).then === 'function') {
+    throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned a Promise for ${sig.key}: generators must be synchronous.`);
+  }
+  try {
+    const serialized = serializeExpansion(value, sig.args.length, ctx.helpers);
+    return { serialized, deps: [...ctx.deps.values()] };
+  } catch (e) {
+    if (!(e instanceof ExpansionError)) throw e;
+    throw site.path.buildCodeFrameError(`The macro ${site.displayName} ${e.message} (signature ${sig.key})`);
+  }
+}
+
+/** verify mode: re-run a cached generator on a hit and compare. */
+function verify(group: Group, filename: string | undefined, build: Build): void {
+  const fresh = generate(group, filename, build).serialized;
+  group.report.generated--; // a verification run is not a generation
+  const stored = group.template as ExpansionTemplate;
+  const again = parseExpansion(fresh);
+  const same = JSON.stringify([again.hoist, again.inline]) === JSON.stringify([stored.hoist, stored.inline]);
+  if (!same) {
+    throw group.sites[0].path.buildCodeFrameError(
+      `The macro ${group.sites[0].displayName} is impure: re-running it for the signature ${group.sig.key} produced a different expansion than the stored one (verify mode).`,
+    );
+  }
+}
+
+function argPath(site: CallSite, index: number | undefined): NodePath {
+  if (index === undefined) return site.path;
+  if (!site.tagged) return site.argPaths[index] ?? site.path;
+  const quasi = site.argPaths[0] as NodePath<t.TemplateLiteral>;
+  return index === 0 ? quasi : (quasi.get('expressions')[index - 1] ?? site.path);
+}
+
+function checkSpecifiers(decl: NodePath<t.ImportDeclaration>, isMacro: (name: string) => boolean, exported: (name: string) => unknown): void {
+  for (const spec of decl.get('specifiers')) {
+    if (spec.isImportNamespaceSpecifier()) continue;
+    if (spec.isImportSpecifier() && spec.node.importKind === 'type') continue;
+    const name = spec.isImportDefaultSpecifier()
+      ? 'default'
+      : ((s) => (s.type === 'Identifier' ? s.name : s.value))((spec.node as t.ImportSpecifier).imported);
+    if (!isMacro(name)) throw spec.buildCodeFrameError(notAGenerator(decl.node.source.value, name, exported(name)));
+  }
+}
+
+function notAGenerator(source: string, name: string, value: unknown): string {
+  const what = name === 'default' ? 'default export' : `export "${name}"`;
+  if (value === undefined) return `The macro module '${source}' has no ${what}.`;
+  return `The ${what} of the macro module '${source}' is not a Generator subclass (extend Generator or CachedGenerator from babel-plugin-cached-macros).`;
+}
+
+function summarize(report: FileReport): string {
+  return Object.entries(report.macros)
+    .map(([name, m]) => `${name}: ${m.calls} calls, ${m.signatures} signatures, ${m.generated} generated, ${m.memoryHits + m.storeHits} hits${m.invalidations ? `, ${m.invalidations} invalidated` : ''}`)
+    .join('; ');
+}

@@ -1,0 +1,136 @@
+/**
+ * Expansions: turning what a generator returned into the stored form (`{ hoist, inline,
+ * helpers }` as canonical code strings) and back into ASTs. Everything a generator returns is
+ * checked here, so junk never reaches the store.
+ */
+import { parseExpression } from '@babel/parser';
+import generate from '@babel/generator';
+import * as t from '@babel/types';
+import type { HelperImport, SerializedExpansion } from './types';
+
+/** A generator returned something that is not a valid expansion. */
+export class ExpansionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpansionError';
+  }
+}
+
+/** Parsed expansion, ready to be cloned into a file. */
+export interface ExpansionTemplate {
+  readonly hoist: t.Expression | null;
+  readonly inline: t.Expression;
+  readonly helpers: readonly HelperImport[];
+}
+
+const ARG = /^\$(\d+)$/;
+const HOISTED = '$hoisted';
+
+/** Normalises a generator's return value into the serialisable form, validating it. */
+export function serializeExpansion(value: unknown, argc: number, helpers: readonly HelperImport[]): SerializedExpansion {
+  let hoist: t.Expression | null = null;
+  let inline: t.Expression;
+  if (typeof value === 'string' || isNode(value)) {
+    const fn = toExpression(value, 'the expansion');
+    if (!t.isFunctionExpression(fn) && !t.isArrowFunctionExpression(fn)) {
+      throw new ExpansionError(
+        `returned ${t.isExpression(fn) ? `a ${fn.type}` : 'code'} where a function expression was expected; ` +
+          'return { inline: code } for an inline expansion',
+      );
+    }
+    hoist = fn;
+    inline = t.callExpression(
+      t.identifier(HOISTED),
+      Array.from({ length: argc }, (_, i) => t.identifier(`$${i}`)),
+    );
+  } else if (value !== null && typeof value === 'object' && 'inline' in value) {
+    const v = value as { inline: unknown; hoist?: unknown };
+    for (const key of Object.keys(v)) {
+      if (key !== 'inline' && key !== 'hoist') throw new ExpansionError(`returned an object with unknown key "${key}" (expected { inline } or { hoist, inline })`);
+    }
+    inline = toExpression(v.inline, '`inline`');
+    if (v.hoist !== undefined) hoist = toExpression(v.hoist, '`hoist`');
+  } else {
+    throw new ExpansionError(
+      `returned ${describe(value)}, which is not an expansion: return a function expression, { inline } or { hoist, inline } (code strings or Babel expression ASTs)`,
+    );
+  }
+  checkPlaceholders(hoist, inline, argc, helpers);
+  return { hoist: hoist && print(hoist), inline: print(inline), helpers: helpers.map((h) => ({ ...h })) };
+}
+
+/** Parses a stored expansion. Throws ExpansionError if it does not parse (a corrupt entry). */
+export function parseExpansion(exp: SerializedExpansion): ExpansionTemplate {
+  return {
+    hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`'),
+    inline: toExpression(exp.inline, '`inline`'),
+    helpers: exp.helpers,
+  };
+}
+
+/** True for identifiers the plugin substitutes: `$0…$n`, `$hoisted`, helper placeholders. */
+export function placeholderIndex(name: string): number | null {
+  const m = ARG.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+export { HOISTED };
+
+function toExpression(code: unknown, what: string): t.Expression {
+  if (isNode(code)) {
+    if (!t.isExpression(code)) throw new ExpansionError(`${what} is a ${code.type} node, not an expression`);
+    // Round-trip through code so AST input is validated and stored exactly like string input.
+    return toExpression(print(code), what);
+  }
+  if (typeof code !== 'string') throw new ExpansionError(`${what} must be a code string or an expression AST, got ${describe(code)}`);
+  try {
+    return parseExpression(code, { sourceType: 'module', plugins: [] });
+  } catch (e) {
+    throw new ExpansionError(`${what} does not parse: ${(e as Error).message}\n  code: ${truncate(code)}`);
+  }
+}
+
+function checkPlaceholders(hoist: t.Expression | null, inline: t.Expression, argc: number, helpers: readonly HelperImport[]): void {
+  const helperNames = new Set(helpers.map((h) => h.placeholder));
+  const check = (root: t.Node, where: 'hoist' | 'inline') =>
+    forEachIdentifier(root, (name) => {
+      const index = placeholderIndex(name);
+      if (index !== null) {
+        if (where === 'hoist') throw new ExpansionError(`\`hoist\` refers to $${index}: arguments can only be used in \`inline\``);
+        if (index >= argc) throw new ExpansionError(`\`inline\` refers to $${index} but the call has ${argc} argument${argc === 1 ? '' : 's'}`);
+      } else if (name === HOISTED) {
+        if (where === 'hoist') throw new ExpansionError('`hoist` cannot refer to $hoisted (itself)');
+        if (!hoist) throw new ExpansionError('`inline` refers to $hoisted but the expansion has no `hoist`');
+      } else if (name.startsWith('$helper') && !helperNames.has(name)) {
+        throw new ExpansionError(`${where} refers to ${name}, which was not returned by ctx.helper()`);
+      }
+    });
+  if (hoist) check(hoist, 'hoist');
+  check(inline, 'inline');
+}
+
+/** Calls `fn` for every referenced identifier name in `root` (not property keys). */
+export function forEachIdentifier(root: t.Node, fn: (name: string, node: t.Identifier) => void): void {
+  t.traverseFast(root, (node) => {
+    if (node.type === 'Identifier') fn(node.name, node);
+  });
+}
+
+function print(node: t.Node): string {
+  return generate(node, { comments: false, compact: false }).code;
+}
+
+function isNode(value: unknown): value is t.Node {
+  return value !== null && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string';
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an object with keys {${Object.keys(value as object).join(', ')}}`;
+  return `${typeof value} ${truncate(String(value))}`;
+}
+
+function truncate(s: string): string {
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}

@@ -1,0 +1,311 @@
+/**
+ * Splicing an expansion into a file: hoisted bindings, helper imports, and call-site rewriting
+ * with the `$0…$n` placeholders substituted so that every argument is evaluated exactly once,
+ * left to right, whatever the inline code does with its placeholders.
+ */
+import type { NodePath, Scope } from '@babel/traverse';
+import * as t from '@babel/types';
+import { HOISTED, placeholderIndex, type ExpansionTemplate } from './expansion';
+import type { HelperImport } from './types';
+
+/** Per-file splice state: helper imports and hoisted bindings added so far. */
+export class FileSplicer {
+  private readonly helperIds = new Map<string, t.Identifier>();
+  private readonly imports: t.Statement[] = [];
+  private readonly hoisted: t.Statement[] = [];
+
+  constructor(private readonly program: NodePath<t.Program>) {}
+
+  /** Emits `const <name> = <hoist>` once for a group and returns its identifier. */
+  hoist(template: ExpansionTemplate, nameHint: string, loc: t.SourceLocation | null | undefined): t.Identifier | null {
+    if (!template.hoist) return null;
+    const id = this.program.scope.generateUidIdentifier(nameHint);
+    const init = this.instantiate(template.hoist, template.helpers, null);
+    const decl = t.variableDeclaration('const', [t.variableDeclarator(id, init)]);
+    // Map the hoisted binding to the first call site that produced it (for source maps).
+    if (loc) decl.loc = init.loc = loc;
+    this.hoisted.push(decl);
+    return id;
+  }
+
+  /** Rewrites one call site with the group's inline expression. */
+  rewrite(site: NodePath, template: ExpansionTemplate, hoistedId: t.Identifier | null, args: readonly t.Expression[]): void {
+    const inline = this.instantiate(template.inline, template.helpers, hoistedId);
+    const replacement = substituteArgs(inline, args, site.scope);
+    // Keep the call site's location on every node we create, so maps point at the call.
+    const loc = site.node.loc;
+    if (loc) t.traverseFast(replacement, (n) => void (n.loc ??= loc));
+    site.replaceWith(replacement);
+  }
+
+  /** Inserts helper imports and hoisted bindings after the file's imports. */
+  finish(): void {
+    const statements = [...this.imports, ...this.hoisted];
+    if (statements.length === 0) return;
+    const body = this.program.get('body');
+    const lastImport = [...body].reverse().find((p) => p.isImportDeclaration());
+    if (lastImport) lastImport.insertAfter(statements);
+    else this.program.unshiftContainer('body', statements);
+  }
+
+  private helperId(h: HelperImport): t.Identifier {
+    const key = `${h.source}\0${h.name}`;
+    let id = this.helperIds.get(key);
+    if (!id) {
+      id = this.program.scope.generateUidIdentifier(h.name);
+      this.helperIds.set(key, id);
+      // An ESM import: a later CommonJS transform turns it into a require like any other.
+      this.imports.push(
+        t.importDeclaration([t.importSpecifier(t.cloneNode(id), t.identifier(h.name))], t.stringLiteral(h.source)),
+      );
+    }
+    return id;
+  }
+
+  /** Deep-clones template code, binding `$hoisted` and helper placeholders. */
+  private instantiate(code: t.Expression, helpers: readonly HelperImport[], hoistedId: t.Identifier | null): t.Expression {
+    const byPlaceholder = new Map(helpers.map((h) => [h.placeholder, h]));
+    return replaceIdentifiers(t.cloneNode(code, true, true), (name) => {
+      if (name === HOISTED && hoistedId) return t.cloneNode(hoistedId);
+      const h = byPlaceholder.get(name);
+      return h ? t.cloneNode(this.helperId(h)) : null;
+    });
+  }
+}
+
+/**
+ * Replaces referenced identifiers (not property keys or declarations' own names) in `root`,
+ * in place; returns the (possibly replaced) root.
+ */
+export function replaceIdentifiers(root: t.Expression, replace: (name: string) => t.Expression | null): t.Expression {
+  if (root.type === 'Identifier') return replace(root.name) ?? root;
+  const walk = (node: t.Node, grandparent: t.Node | undefined): void => {
+    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+      const value = (node as unknown as Record<string, unknown>)[key];
+      const children = Array.isArray(value) ? value : [value];
+      children.forEach((child, i) => {
+        if (!child || typeof child !== 'object') return;
+        const c = child as t.Node;
+        if (c.type === 'Identifier' && t.isReferenced(c, node, grandparent)) {
+          const r = replace(c.name);
+          if (r) {
+            if (Array.isArray(value)) value[i] = r;
+            else (node as unknown as Record<string, unknown>)[key] = r;
+            return;
+          }
+        }
+        walk(c, node);
+      });
+    }
+  };
+  walk(root, undefined);
+  return root;
+}
+
+/** How an argument may be moved by substitution. */
+const enum Purity {
+  /** Side effects on evaluation, or a value other code could change: evaluate once, in order. */
+  Effectful,
+  /** No side effects, fresh value (object literal, function): may move, but not be duplicated. */
+  Pure,
+  /** No side effects and an unchanging value (literal, never-reassigned binding): may be copied. */
+  Stable,
+}
+
+/** Classifies an argument expression. */
+function purity(node: t.Expression, scope: Scope): Purity {
+  switch (node.type) {
+    case 'StringLiteral':
+    case 'NumericLiteral':
+    case 'BooleanLiteral':
+    case 'NullLiteral':
+    case 'BigIntLiteral':
+      return Purity.Stable;
+    case 'Identifier': {
+      if (node.name === 'undefined' && !scope.hasBinding('undefined')) return Purity.Stable;
+      const binding = scope.getBinding(node.name);
+      return binding && binding.constant && binding.kind !== 'module' ? Purity.Stable : Purity.Effectful;
+    }
+    case 'TemplateLiteral':
+      return node.expressions.length === 0 ? Purity.Stable : Purity.Effectful;
+    case 'UnaryExpression':
+      return (node.operator === '-' || node.operator === '+') && t.isNumericLiteral(node.argument)
+        ? Purity.Stable
+        : Purity.Effectful;
+    case 'RegExpLiteral':
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+      return Purity.Pure;
+    case 'ArrayExpression':
+      return node.elements.every((e) => e === null || (t.isExpression(e) && purity(e, scope) !== Purity.Effectful))
+        ? Purity.Pure
+        : Purity.Effectful;
+    case 'ObjectExpression':
+      return node.properties.every(
+        (p) =>
+          (t.isObjectProperty(p) && !p.computed && t.isExpression(p.value) && purity(p.value, scope) !== Purity.Effectful) ||
+          (t.isObjectMethod(p) && !p.computed),
+      )
+        ? Purity.Pure
+        : Purity.Effectful;
+    default:
+      return Purity.Effectful;
+  }
+}
+
+/**
+ * Substitutes `$k` in `inline` with the arguments. Effectful arguments are substituted in place
+ * only when the inline code provably evaluates each of them exactly once, in argument order,
+ * before anything observable happens; otherwise they are evaluated into temporaries first:
+ * `(_a = f(), _b = g(), <inline using _a, _b>)`.
+ */
+export function substituteArgs(inline: t.Expression, args: readonly t.Expression[], scope: Scope): t.Expression {
+  const uses = new Array<number>(args.length).fill(0);
+  replaceIdentifiers(t.cloneNode(inline, true), (name) => {
+    const i = placeholderIndex(name);
+    if (i !== null) uses[i]++;
+    return null;
+  });
+  const kinds = args.map((a) => purity(a, scope));
+  const movable = (i: number) => kinds[i] === Purity.Stable || (kinds[i] === Purity.Pure && uses[i] <= 1);
+  const effectful = args.map((_, i) => i).filter((i) => !movable(i));
+  const used = effectful.filter((i) => uses[i] > 0);
+  const unused = effectful.filter((i) => uses[i] === 0);
+  const inPlace =
+    used.every((i) => uses[i] === 1) &&
+    unused.every((u) => used.every((i) => u < i)) &&
+    evaluatesInOrder(inline, new Set(used));
+
+  const prefix: t.Expression[] = [];
+  const value: (t.Expression | null)[] = args.map((a, i) => (movable(i) || inPlace ? a : null));
+  if (inPlace) {
+    for (const i of unused) prefix.push(args[i]);
+  } else {
+    for (const i of effectful) {
+      if (uses[i] === 0) {
+        prefix.push(args[i]);
+        continue;
+      }
+      const tmp = scope.generateUidIdentifier('arg');
+      scope.push({ id: tmp });
+      prefix.push(t.assignmentExpression('=', t.cloneNode(tmp), args[i]));
+      value[i] = tmp;
+    }
+  }
+  const seen = new Array<number>(args.length).fill(0);
+  const body = replaceIdentifiers(inline, (name) => {
+    const i = placeholderIndex(name);
+    if (i === null) return null;
+    const v = value[i] as t.Expression;
+    // The first use takes the node itself; further uses (stable values and temporaries only) clone it.
+    return seen[i]++ === 0 ? v : t.cloneNode(v, true);
+  });
+  return prefix.length === 0 ? body : t.sequenceExpression([...prefix, body]);
+}
+
+/**
+ * True when, evaluating `node`, the placeholders in `watched` are each reached unconditionally,
+ * in increasing order, and no observable operation (call, property access, conversion, …)
+ * happens before the last of them.
+ */
+function evaluatesInOrder(node: t.Expression, watched: ReadonlySet<number>): boolean {
+  if (watched.size === 0) return true;
+  const order: number[] = [];
+  let effectBeforeLast = false;
+  let unsafe = false;
+  const effect = () => {
+    if (order.length < watched.size) effectBeforeLast = true;
+  };
+  const contains = (n: t.Node) => {
+    let found = false;
+    t.traverseFast(n, (c) => {
+      if (c.type === 'Identifier') {
+        const i = placeholderIndex(c.name);
+        if (i !== null && watched.has(i)) found = true;
+      }
+    });
+    return found;
+  };
+  // Nodes whose sub-expressions may run zero or many times, or later: no watched placeholder inside.
+  const opaque = (n: t.Node) => {
+    if (contains(n)) unsafe = true;
+    else effect();
+  };
+  const visit = (n: t.Node | null | undefined): void => {
+    if (!n || unsafe) return;
+    switch (n.type) {
+      case 'Identifier': {
+        const i = placeholderIndex(n.name);
+        if (i !== null && watched.has(i)) order.push(i);
+        return;
+      }
+      case 'StringLiteral':
+      case 'NumericLiteral':
+      case 'BooleanLiteral':
+      case 'NullLiteral':
+      case 'BigIntLiteral':
+      case 'RegExpLiteral':
+        return;
+      case 'TemplateLiteral':
+        n.expressions.forEach((e) => visit(e));
+        if (n.expressions.length) effect();
+        return;
+      case 'ArrayExpression':
+        for (const e of n.elements) {
+          if (e && e.type === 'SpreadElement') return opaque(n);
+          visit(e);
+        }
+        return;
+      case 'ObjectExpression':
+        for (const p of n.properties) {
+          if (p.type !== 'ObjectProperty' || p.computed) return opaque(n);
+          visit(p.value);
+        }
+        return;
+      case 'UnaryExpression':
+        visit(n.argument);
+        if (n.operator !== '!' && n.operator !== 'void' && n.operator !== 'typeof') effect();
+        return;
+      case 'BinaryExpression':
+        visit(n.left);
+        visit(n.right);
+        if (n.operator !== '===' && n.operator !== '!==') effect();
+        return;
+      case 'SequenceExpression':
+        n.expressions.forEach((e) => visit(e));
+        return;
+      case 'ParenthesizedExpression':
+        return visit(n.expression);
+      case 'MemberExpression':
+        visit(n.object);
+        if (n.computed) visit(n.property);
+        effect();
+        return;
+      case 'CallExpression':
+      case 'NewExpression':
+        if (n.callee.type === 'MemberExpression') {
+          visit(n.callee.object);
+          if (n.callee.computed) visit(n.callee.property);
+          effect();
+        } else visit(n.callee);
+        for (const a of n.arguments) {
+          if (a.type === 'SpreadElement' || !t.isExpression(a)) return opaque(n);
+          visit(a);
+        }
+        effect();
+        return;
+      case 'LogicalExpression':
+        visit(n.left);
+        return opaque(n.right);
+      case 'ConditionalExpression':
+        visit(n.test);
+        opaque(n.consequent);
+        return opaque(n.alternate);
+      default:
+        return opaque(n);
+    }
+  };
+  visit(node);
+  if (unsafe || effectBeforeLast || order.length !== watched.size) return false;
+  return order.every((v, i) => i === 0 || order[i - 1] < v);
+}

@@ -1,0 +1,101 @@
+/**
+ * Composes a near (in-process) tier and a far (persistent) tier, after Parcel's layered cache:
+ * read near, fall back to far and back-fill near; write both. The far tier owns epochs and
+ * definitions. The near tier is a cache of far rows: its validity windows are advisory (keys
+ * carry the definition fingerprint, and the plugin checks every hit's dependencies).
+ * @packageDocumentation
+ */
+import type { MemoryStore } from './memory';
+import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
+
+/** A {@link Store} reading through an in-memory tier to a persistent one. */
+export class LayeredStore implements Store {
+  readonly name: string;
+
+  constructor(
+    readonly near: MemoryStore,
+    readonly far: Store,
+  ) {
+    this.name = `${near.name}+${far.name}`;
+  }
+
+  currentEpoch(): number {
+    return this.far.currentEpoch();
+  }
+
+  registerDefinition(macroId: string, fingerprint: string): DefinitionResult {
+    const r = this.far.registerDefinition(macroId, fingerprint);
+    // Replay on the near tier at the far tier's epochs: caps (at the old epoch) and revivals match.
+    this.near.syncEpoch(r.bumped ? r.epoch - 1 : r.epoch);
+    this.near.registerDefinition(macroId, fingerprint);
+    this.near.syncEpoch(r.epoch);
+    return r;
+  }
+
+  definitions(): ReadonlyArray<{ macroId: string; fingerprint: string; files: readonly string[] }> {
+    return this.far.definitions();
+  }
+
+  recordDefinitionFiles(macroId: string, files: readonly string[]): void {
+    this.far.recordDefinitionFiles(macroId, files);
+  }
+
+  getMany(keys: readonly EntryKey[], epoch: number): Array<Entry | undefined> {
+    const out = this.near.getMany(keys, epoch);
+    const missing: number[] = [];
+    out.forEach((e, i) => e === undefined && missing.push(i));
+    if (missing.length === 0) return out;
+    const found = this.far.getMany(
+      missing.map((i) => keys[i]),
+      epoch,
+    );
+    const fill: Entry[] = [];
+    found.forEach((e, j) => {
+      if (e) fill.push((out[missing[j]] = e));
+    });
+    this.near.fill(fill);
+    return out;
+  }
+
+  putMany(entries: ReadonlyArray<Omit<Entry, 'minEpoch' | 'maxEpoch'>>): void {
+    this.far.putMany(entries);
+    this.near.syncEpoch(this.far.currentEpoch());
+    this.near.putMany(entries);
+  }
+
+  invalidate(keys: readonly EntryKey[]): DefinitionResult {
+    const r = this.far.invalidate(keys);
+    // Whoever capped them in the far tier, the near copies are stale: read them again from far.
+    this.near.evict(keys);
+    this.near.syncEpoch(r.epoch);
+    return r;
+  }
+
+  recordHits(hits: ReadonlyMap<string, number>): void {
+    this.far.recordHits?.(hits);
+  }
+
+  stats(): StoreStats {
+    return this.far.stats();
+  }
+
+  entriesOf(macroId: string): Entry[] {
+    return this.far.entriesOf(macroId);
+  }
+
+  gc(keepEpochs: number): number {
+    this.near.syncEpoch(this.far.currentEpoch());
+    this.near.gc(keepEpochs);
+    return this.far.gc(keepEpochs);
+  }
+
+  clear(): void {
+    this.near.clear();
+    this.far.clear();
+  }
+
+  /** Closes the far tier's file (it reopens on next use); the near tier stays warm. */
+  close(): void {
+    this.far.close();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Test helpers for macro authors (`babel-plugin-cached-macros/testing`): expand a snippet and
+ * get the output plus the per-file report, or run a folder of Babel-style fixtures.
+ *
+ * Fixture layout (Babel's own convention): `<dir>/<case>/input.js|ts`, `output.js` (the
+ * expected output, written on first run or with `UPDATE_FIXTURES=1`), optional `options.json`
+ * (`{ "pluginOptions": {…}, "babel": {…}, "throws": "message part", "exec": false }`).
+ * Unless `exec` is false or the case throws, the output is also executed (as CommonJS, with
+ * Jest's `expect` in scope) so assertions written in the input check what the expansion computes.
+ */
+import fs from 'fs';
+import path from 'path';
+import { createRequire } from 'module';
+import * as babel from '@babel/core';
+import plugin, { METADATA_KEY } from './plugin';
+import type { PluginOptions } from './options';
+import type { FileReport } from './types';
+
+/** Result of {@link expand}. */
+export interface ExpandResult {
+  readonly code: string;
+  readonly report: FileReport | null;
+  readonly map: babel.BabelFileResult['map'];
+}
+
+/** Options of {@link expand}. */
+export interface ExpandOptions {
+  /** Used to resolve macro imports; default `<cwd>/input.js`. */
+  filename?: string;
+  pluginOptions?: PluginOptions;
+  /** Extra Babel options (presets, plugins run after ours, sourceMaps, …). */
+  babel?: babel.TransformOptions;
+}
+
+/** Expands macros in `code` with this plugin only (no babel.config.js is read). */
+export function expand(code: string, options: ExpandOptions = {}): ExpandResult {
+  const filename = options.filename ?? path.join(process.cwd(), 'input.js');
+  const extra = options.babel ?? {};
+  const result = babel.transformSync(code, {
+    filename,
+    configFile: false,
+    babelrc: false,
+    ...extra,
+    plugins: [[plugin, { store: 'memory', ...options.pluginOptions }], ...(extra.plugins ?? [])],
+  });
+  if (!result || result.code == null) throw new Error(`Babel returned no code for ${filename}`);
+  const metadata = result.metadata as unknown as Record<string, unknown> | undefined;
+  return { code: result.code, report: (metadata?.[METADATA_KEY] as FileReport | undefined) ?? null, map: result.map };
+}
+
+/** Runs CommonJS-transformed `code` as if it were `filename`, with `globals` in scope; returns its exports. */
+export function execute(code: string, filename: string, globals: Record<string, unknown> = {}): Record<string, unknown> {
+  const cjs = babel.transformSync(code, {
+    filename,
+    configFile: false,
+    babelrc: false,
+    plugins: [require.resolve('@babel/plugin-transform-modules-commonjs')],
+    presets: filename.endsWith('.ts') ? [require.resolve('@babel/preset-typescript')] : [],
+  });
+  const module = { exports: {} as Record<string, unknown> };
+  const names = Object.keys(globals);
+  const fn = new Function('require', 'module', 'exports', '__filename', '__dirname', ...names, cjs?.code ?? '');
+  fn(createRequire(filename), module, module.exports, filename, path.dirname(filename), ...names.map((n) => globals[n]));
+  return module.exports;
+}
+
+/** One fixture case's options.json. */
+export interface FixtureOptions {
+  pluginOptions?: PluginOptions;
+  babel?: babel.TransformOptions;
+  /** Expected error: a substring of the message. */
+  throws?: string;
+  /** Set false when the output cannot run (e.g. it imports something that does not exist). */
+  exec?: boolean;
+}
+
+/** A loaded fixture case. */
+export interface FixtureCase {
+  readonly name: string;
+  readonly dir: string;
+  readonly inputFile: string;
+  readonly options: FixtureOptions;
+}
+
+/** Lists the fixture cases (folders with an input file) under `dir`, sorted. */
+export function loadFixtures(dir: string): FixtureCase[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => path.join(dir, d.name))
+    .flatMap((caseDir) => {
+      const input = ['input.js', 'input.ts', 'input.mjs'].map((f) => path.join(caseDir, f)).find((f) => fs.existsSync(f));
+      if (!input) return [];
+      const optionsFile = path.join(caseDir, 'options.json');
+      const options = fs.existsSync(optionsFile) ? (JSON.parse(fs.readFileSync(optionsFile, 'utf8')) as FixtureOptions) : {};
+      return [{ name: path.basename(caseDir), dir: caseDir, inputFile: input, options }];
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Outcome of one fixture run. */
+export interface FixtureResult {
+  readonly output?: string;
+  readonly expected?: string;
+  readonly error?: Error;
+  readonly report?: FileReport | null;
+  readonly exports?: Record<string, unknown>;
+}
+
+/**
+ * Runs one fixture: expands, compares with (or writes) `output.js`, executes the output.
+ * Returns what happened; {@link runFixtures} turns it into Jest tests.
+ */
+export function runFixture(fixture: FixtureCase, globals: Record<string, unknown> = {}, update = !!process.env.UPDATE_FIXTURES): FixtureResult {
+  const code = fs.readFileSync(fixture.inputFile, 'utf8');
+  const outputFile = path.join(fixture.dir, 'output.js');
+  let result: ExpandResult;
+  try {
+    result = expand(code, { filename: fixture.inputFile, pluginOptions: fixture.options.pluginOptions, babel: fixture.options.babel });
+  } catch (error) {
+    return { error: error as Error };
+  }
+  if (update || !fs.existsSync(outputFile)) fs.writeFileSync(outputFile, `${result.code}\n`);
+  const expected = fs.readFileSync(outputFile, 'utf8').trimEnd();
+  const exports = fixture.options.exec === false ? undefined : execute(result.code, outputFile.replace(/output\.js$/, 'output.exec.js'), globals);
+  return { output: result.code.trimEnd(), expected, report: result.report, exports };
+}
+
+/** Registers one Jest test per fixture case under `dir` (needs Jest's globals). */
+export function runFixtures(dir: string, title = path.basename(dir)): void {
+  const g = globalThis as unknown as {
+    describe: (name: string, fn: () => void) => void;
+    it: (name: string, fn: () => void) => void;
+    expect: ((v: unknown) => Record<string, (...a: unknown[]) => void>) & Record<string, unknown>;
+  };
+  g.describe(title, () => {
+    for (const fixture of loadFixtures(dir)) {
+      g.it(fixture.name, () => {
+        const result = runFixture(fixture, { expect: g.expect });
+        if (fixture.options.throws !== undefined) {
+          g.expect(result.error?.message ?? 'did not throw').toContain(fixture.options.throws);
+          return;
+        }
+        if (result.error) throw result.error;
+        g.expect(result.output).toBe(result.expected);
+      });
+    }
+  });
+}
