@@ -273,7 +273,7 @@ function inferBinding(binding: Binding, state: State): ArgType {
   const path = binding.path;
   switch (binding.kind) {
     case 'const': {
-      if (!path.isVariableDeclarator()) return UNKNOWN;
+      if (!path.isVariableDeclarator() || !path.get('id').isIdentifier()) return UNKNOWN; // destructuring: not the initialiser
       const init = path.get('init');
       if (init.node) {
         const type = withAliased(state, true, () => infer(init as NodePath<t.Expression>, state));
@@ -346,23 +346,21 @@ function inferObject(path: NodePath<t.ObjectExpression>, state: State): ArgType 
 
 /** The property name of an object member when it is known statically. */
 function propertyKey(member: NodePath<t.ObjectProperty | t.ObjectMethod>, state: State): string | undefined {
-  const key = member.node.key;
-  if (member.node.computed) {
+  const { key, computed } = member.node;
+  if (computed) {
     const type = infer(member.get('key') as NodePath<t.Node>, state);
     // ToPropertyKey of a primitive is String(value) (`[1n]` → "1", `[-0]` → "0").
     return type.kind === 'const' ? String(type.value) : undefined;
   }
-  switch (key.type) {
-    case 'Identifier':
-    case 'StringLiteral':
-      return key.type === 'Identifier' ? key.name : key.value;
-    case 'NumericLiteral':
-      return String(key.value); // `{0x10: x}` has key "16"
-    case 'BigIntLiteral':
-      return String(BigInt(key.value));
-    default:
-      return undefined;
-  }
+  if (key.type === 'BigIntLiteral') return String(BigInt(key.value));
+  return literalKey(key, computed);
+}
+
+/** A literal or (non-computed) identifier key: `a`, `'a'`, `1` (`{0x10: x}` has key "16"). */
+function literalKey(key: t.Node, computed: boolean | undefined): string | undefined {
+  if (key.type === 'StringLiteral') return key.value;
+  if (key.type === 'NumericLiteral') return String(key.value);
+  return !computed && key.type === 'Identifier' ? key.name : undefined;
 }
 
 function inferUnary(operator: t.UnaryExpression['operator'], arg: ArgType): ArgType {
@@ -596,10 +594,7 @@ function inferTSTypeLiteral(path: NodePath<t.TSTypeLiteral>, state: State): ArgT
     const { key, computed, optional, kind } = member.node;
     // Optional members may be absent; accessors are whatever they return.
     if (optional || (kind !== undefined && kind !== null && kind !== 'method')) return UNKNOWN;
-    const name = computed
-      ? key.type === 'StringLiteral' ? key.value : key.type === 'NumericLiteral' ? String(key.value) : undefined
-      : key.type === 'Identifier' ? key.name : key.type === 'StringLiteral' ? key.value
-      : key.type === 'NumericLiteral' ? String(key.value) : undefined;
+    const name = literalKey(key, computed);
     if (name === undefined || name === '__proto__') return UNKNOWN;
     if (member.isTSMethodSignature()) {
       entries.push([name, FUNCTION]);

@@ -277,13 +277,16 @@ function evaluatesInOrder(node: t.Expression, watched: ReadonlySet<number>): boo
       case 'ParenthesizedExpression':
         return visit(n.expression);
       case 'MemberExpression':
+        // Reading a named property of a plain binding (`Math.trunc`, `JSON.stringify`) is treated
+        // as unobservable; anything involving a placeholder or a computed key is an effect.
+        if (!n.computed && isPlainReference(n.object)) return;
         visit(n.object);
         if (n.computed) visit(n.property);
         effect();
         return;
       case 'CallExpression':
       case 'NewExpression':
-        if (n.callee.type === 'MemberExpression') {
+        if (n.callee.type === 'MemberExpression' && !(isPlainReference(n.callee.object) && !n.callee.computed)) {
           visit(n.callee.object);
           if (n.callee.computed) visit(n.callee.property);
           effect();
@@ -305,6 +308,9 @@ function evaluatesInOrder(node: t.Expression, watched: ReadonlySet<number>): boo
         return opaque(n);
     }
   };
+  const isPlainReference = (n: t.Node): boolean =>
+    (n.type === 'Identifier' && placeholderIndex(n.name) === null) ||
+    (n.type === 'MemberExpression' && !n.computed && isPlainReference(n.object));
   visit(node);
   if (unsafe || effectBeforeLast || order.length !== watched.size) return false;
   return order.every((v, i) => i === 0 || order[i - 1] < v);

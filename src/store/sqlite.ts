@@ -45,8 +45,8 @@ function prepare(db: Database.Database) {
     capOthers: p('UPDATE entries SET max_epoch = ? WHERE macro_id = ? AND fingerprint <> ? AND max_epoch IS NULL'),
     // Revert: reopen the newest retained entry per signature of the fingerprint, where none is open.
     revive: p(`UPDATE entries SET max_epoch = NULL WHERE id IN (
-        SELECT MAX(id) FROM entries WHERE macro_id = ?1 AND fingerprint = ?2 AND max_epoch IS NOT NULL GROUP BY sig_key)
-      AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.macro_id = ?1 AND o.fingerprint = ?2
+        SELECT MAX(id) FROM entries WHERE macro_id = @m AND fingerprint = @f AND max_epoch IS NOT NULL GROUP BY sig_key)
+      AND NOT EXISTS (SELECT 1 FROM entries o WHERE o.macro_id = @m AND o.fingerprint = @f
         AND o.sig_key = entries.sig_key AND o.max_epoch IS NULL)`),
     lookup: p(`SELECT id, min_epoch, max_epoch, payload, checksum FROM entries
       WHERE macro_id = ? AND fingerprint = ? AND sig_key = ? AND (max_epoch IS NULL OR max_epoch >= ?)
@@ -54,8 +54,8 @@ function prepare(db: Database.Database) {
     insertOpen: p(`INSERT OR IGNORE INTO entries (macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, checksum, created_at)
       VALUES (?, ?, ?, ?, NULL, ?, ?, ?)`),
     insertCapped: p(`INSERT INTO entries (macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, checksum, created_at)
-      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS (SELECT 1 FROM entries
-        WHERE macro_id = ?1 AND fingerprint = ?2 AND sig_key = ?3 AND (max_epoch IS NULL OR max_epoch >= ?5))`),
+      SELECT @m, @f, @s, @min, @max, @payload, @checksum, @now WHERE NOT EXISTS (SELECT 1 FROM entries
+        WHERE macro_id = @m AND fingerprint = @f AND sig_key = @s AND (max_epoch IS NULL OR max_epoch >= @max))`),
     capKey: p(`UPDATE entries SET max_epoch = ? WHERE macro_id = ? AND fingerprint = ? AND sig_key = ? AND max_epoch IS NULL`),
     deleteRow: p('DELETE FROM entries WHERE id = ?'),
     rowsOf: p(`SELECT id, macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, checksum
@@ -99,7 +99,7 @@ class Queries {
         const next = epoch + 1;
         q.setEpoch.run(next);
         q.capOthers.run(epoch, macroId, fingerprint);
-        q.revive.run(macroId, fingerprint);
+        q.revive.run({ m: macroId, f: fingerprint });
         q.updateDef.run(fingerprint, next, macroId);
         return { epoch: next, bumped: true, previous: def.fingerprint };
       })
@@ -134,8 +134,8 @@ class Queries {
           if (def && def.fingerprint !== e.fingerprint) {
             // A late writer of a superseded definition: valid up to the epoch before the current
             // definition was recorded, and never left open (a revert can still revive it).
-            const cap = def.sinceEpoch - 1;
-            q.insertCapped.run(e.macroId, e.fingerprint, e.sigKey, epoch, cap, payload, checksum, now);
+            const max = def.sinceEpoch - 1;
+            q.insertCapped.run({ m: e.macroId, f: e.fingerprint, s: e.sigKey, min: epoch, max, payload, checksum, now });
           } else {
             q.insertOpen.run(e.macroId, e.fingerprint, e.sigKey, epoch, payload, checksum, now);
           }
