@@ -7,7 +7,7 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { execute, expand, loadFixtures, runFixture, runFixtures, type FixtureCase } from '../src/testing';
+import { expand, loadFixtures, runFixture, runFixtures, type FixtureCase } from '../src/testing';
 import type { FileReport, MacroReport } from '../src/types';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -131,22 +131,4 @@ describe('per-file reports', () => {
     expect(reportOf('expansions/inline-form').epoch).toBeNull();
     expect(typeof reportOf('helpers/read-files').epoch).toBe('number');
   });
-});
-
-// Plugin bugs found while writing the fixtures, kept as expected-behaviour cases. `it.failing`
-// passes while the bug is there; when one starts failing, the bug is fixed: move the case into a
-// suite above (and let it write its output.js).
-describe('known plugin bugs', () => {
-  const dir = path.join(FIXTURES, 'known-bugs');
-  for (const fixture of loadFixtures(dir)) {
-    it.failing(fixture.name, () => {
-      const code = fs.readFileSync(fixture.inputFile, 'utf8');
-      if (fixture.options.throws !== undefined) {
-        expect(() => expand(code, { filename: fixture.inputFile })).toThrow(fixture.options.throws);
-        return;
-      }
-      const { code: out } = expand(code, { filename: fixture.inputFile });
-      execute(out, path.join(fixture.dir, 'output.exec.js'), { expect });
-    });
-  }
 });

@@ -117,7 +117,7 @@ describe('inferArgType: literals', () => {
     ['NaN', 'NaN'],
     ['Infinity', 'Infinity'],
     ['-Infinity', '-Infinity'],
-    ['/a/g', 'regexp'],
+    ['/a/g', 'regexp "a" "g"'],
     ['function () {}', 'function'],
     ['function* () {}', 'function'],
     ['async () => 1', 'function'],
@@ -140,7 +140,7 @@ describe('inferArgType: literals', () => {
     expect(typeOf('void 0')).toEqual(c(undefined));
     expect(typeOf('1n')).toEqual(c(1n));
     expect(Object.is((typeOf('-0') as { value: number }).value, -0)).toBe(true);
-    expect(typeOf('/a/')).toEqual(k('regexp'));
+    expect(typeOf('/a/')).toEqual({ kind: 'regexp', pattern: 'a', flags: '' });
   });
 
   test('spread arguments are unknown', () => {
@@ -227,7 +227,7 @@ describe('inferArgType: objects', () => {
   });
 
   test('structure', () => {
-    expect(typeOf(`{ b: 1, a: /x/ }`)).toEqual(obj({ a: k('regexp'), b: c(1) }));
+    expect(typeOf(`{ b: 1, a: /x/ }`)).toEqual(obj({ a: { kind: 'regexp', pattern: 'x', flags: '' }, b: c(1) }));
   });
 });
 
@@ -464,7 +464,7 @@ describe('inferArgType: const propagation', () => {
     ["const a = 1; function f() { const a = 'x'; m(a) }", '("x")'],
     ["const a = 1; function f(a: string) { m(a) }", '(string)'],
     ['const f = () => 1; m(f)', '(function)'],
-    ['const r = /a/; m(r)', '(regexp)'],
+    ['const r = /a/; m(r)', '(regexp "a" "")'],
     ['function g() {} m(g)', '(function)'],
     ['function g() {} g = u; m(g)', '(unknown)'],
     ['let a = 1; m(a)', '(unknown)'],
@@ -1013,5 +1013,17 @@ const c2 = 'x' + c1;
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('regexp literals', () => {
+  test('carry pattern and flags into the key; widening drops them', () => {
+    expect(signatureKey([typeOf('/a/')])).not.toBe(signatureKey([typeOf('/b/')]));
+    expect(signatureKey([typeOf('/a/')])).not.toBe(signatureKey([typeOf('/a/i')]));
+    expect(signatureKey([typeOf('/a/')])).toBe(signatureKey([typeOf('/a/ /* comment */')]));
+    expect(widen(typeOf('/a/g'))).toEqual({ kind: 'regexp' });
+    expect(signatureKey([widen(typeOf('/a/g'))])).toBe('(regexp)');
+    // A pattern that looks like structure cannot collide with it.
+    expect(signatureKey([typeOf('/", b/')])).toBe('(regexp "\\", b" "")');
   });
 });

@@ -8,7 +8,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resetWarnings } from '../src/log';
+import { hash, hashFile } from '../src/hash';
+import { debug, resetWarnings, warnOnce } from '../src/log';
 import { decodePayload } from '../src/store/checksum';
 import { closeAllStores, openStore } from '../src/store/index';
 import { LayeredStore } from '../src/store/layered';
@@ -22,6 +23,7 @@ jest.setTimeout(60_000);
 const DIST = path.resolve(__dirname, '../dist/store/sqlite.js');
 const CRASH_ROUNDS = Number(process.env.STORE_CRASH_ROUNDS ?? 5);
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cached-macros-store-'));
+fs.chmodSync(tmpRoot, 0o755); // the read-only test runs a child as an unprivileged user
 let dirCount = 0;
 const freshDir = () => path.join(tmpRoot, `s${++dirCount}`);
 
@@ -263,6 +265,47 @@ describe.each<[string, () => Store]>([
   });
 });
 
+describe('helpers', () => {
+  test('hash / hashFile', () => {
+    expect(hash('abc')).toMatch(/^[0-9a-f]{32}$/);
+    expect(hash('abc')).toBe(hash(Buffer.from('abc')));
+    expect(hash('abc')).not.toBe(hash('abd'));
+    const f = path.join(tmpRoot, 'hashed.txt');
+    fs.writeFileSync(f, 'abc');
+    expect(hashFile(f)).toBe(hash('abc'));
+    expect(hashFile(path.join(tmpRoot, 'missing.txt'))).toBeNull();
+    expect(hashFile(tmpRoot)).toBeNull();
+  });
+
+  test('warnOnce prints once per key; debug only with CACHED_MACROS_DEBUG', () => {
+    const lines: string[] = [];
+    (process.stderr.write as unknown as jest.Mock).mockImplementation((c: string) => (lines.push(String(c)), true));
+    expect(warnOnce('k', 'first')).toBe(true);
+    expect(warnOnce('k', 'again')).toBe(false);
+    warnOnce('other', 'second');
+    const saved = process.env.CACHED_MACROS_DEBUG;
+    try {
+      delete process.env.CACHED_MACROS_DEBUG;
+      debug('hidden %d', 1);
+      process.env.CACHED_MACROS_DEBUG = '0';
+      debug('hidden %d', 2);
+      process.env.CACHED_MACROS_DEBUG = '*';
+      debug('shown %d', 3);
+    } finally {
+      if (saved === undefined) delete process.env.CACHED_MACROS_DEBUG;
+      else process.env.CACHED_MACROS_DEBUG = saved;
+    }
+    expect(lines).toEqual(['[cached-macros] warning: first\n', '[cached-macros] warning: second\n', '[cached-macros] shown 3\n']);
+  });
+
+  test('a near-tier MemoryStore with maxKeys forgets its oldest keys', () => {
+    const s = new MemoryStore({ maxKeys: 2 });
+    s.putMany([entry('F1', 'a'), entry('F1', 'b'), entry('F1', 'c')]);
+    expect(inlines(s, [key('F1', 'a'), key('F1', 'b'), key('F1', 'c')], 0)).toEqual([undefined, 'F1:b', 'F1:c']);
+    expect(s.stats().entries).toBe(2);
+  });
+});
+
 describe('SqliteStore specifics', () => {
   const sqlite = (dir = freshDir()) => {
     const s = track(openSqliteStore(dir));
@@ -363,8 +406,15 @@ describe('SqliteStore specifics', () => {
 
 const CHILD = `
 const { openSqliteStore } = require(${JSON.stringify(DIST)});
-const [dir, mode, id, count, batchSize] = process.argv.slice(1);
+const [dir, mode, id, count, batchSize] = process.argv.slice(2);
 const store = openSqliteStore(dir);
+if (mode === 'readonly') {
+  const got = store.getMany([{ macroId: 'm', fingerprint: 'F1', sigKey: 'k1' }], 0);
+  store.putMany([{ macroId: 'm', fingerprint: 'F1', sigKey: 'new', expansion: { hoist: null, inline: 'n', helpers: [] }, deps: [] }]);
+  const again = store.getMany([{ macroId: 'm', fingerprint: 'F1', sigKey: 'new' }], 0);
+  console.log(JSON.stringify({ name: store.name, read: got.map(Boolean), wrote: again[0].expansion.inline }));
+  process.exit(0);
+}
 if (store.name !== 'sqlite') { console.error('not sqlite: ' + store.name); process.exit(2); }
 const payload = (sig) => ({ hoist: '(a) => a /* ' + sig + ' ' + 'p'.repeat(${1500}) + ' */', inline: '$hoisted($0)', helpers: [] });
 const put = (fp, sigs) => store.putMany(sigs.map((sig) => ({ macroId: 'm', fingerprint: fp, sigKey: sig, expansion: payload(sig), deps: [{ kind: 'env', name: 'X', hash: sig }] })));
@@ -413,8 +463,8 @@ interface Child {
   waitLine(n: number): Promise<void>;
 }
 
-function child(...args: Array<string | number>): Child {
-  const proc = spawn(process.execPath, [childScript, ...args.map(String)], { stdio: 'pipe' });
+function child(args: Array<string | number>, options: { uid?: number; gid?: number } = {}): Child {
+  const proc = spawn(process.execPath, [childScript, ...args.map(String)], { stdio: 'pipe', ...options });
   const c: Child = {
     proc,
     lines: [],
@@ -480,7 +530,7 @@ describe('SqliteStore across processes', () => {
     setup.close();
 
     const started = Date.now();
-    const children = Array.from({ length: 8 }, (_, i) => child(dir, 'concurrent', i, 1000, 25));
+    const children = Array.from({ length: 8 }, (_, i) => child([dir, 'concurrent', i, 1000, 25]));
     await Promise.all(children.map((c) => c.waitLine(1)));
     for (const c of children) c.proc.stdin.write('go\n');
     const codes = await Promise.all(children.map((c) => c.exited));
@@ -514,7 +564,7 @@ describe('SqliteStore across processes', () => {
     const dir = freshDir();
     let previousRows = 0;
     for (let round = 0; round < CRASH_ROUNDS; round++) {
-      const c = child(dir, 'crash', `r${round}`);
+      const c = child([dir, 'crash', `r${round}`]);
       await c.waitLine(1);
       await new Promise((res) => setTimeout(res, 30 + Math.floor(Math.random() * 250)));
       c.proc.kill('SIGKILL');
@@ -680,15 +730,18 @@ describe('SqliteStore robustness', () => {
     expect(warnings).toHaveLength(1);
   });
 
-  test('a read-only store file gives a memory store and one warning', () => {
-    if (process.getuid?.() === 0) return; // root writes anyway; covered by the cases above
+  test('a read-only cache directory gives a memory store and one warning', async () => {
     const dir = populated();
     fs.chmodSync(file(dir), 0o444);
     fs.chmodSync(dir, 0o555);
     try {
-      const s = track(openSqliteStore(dir));
-      expect(warnings).toHaveLength(1);
-      stillWorks(s);
+      // root writes through permissions: run the reader as an unprivileged user instead.
+      const asRoot = process.getuid?.() === 0;
+      const c = child([dir, 'readonly'], asRoot ? { uid: 65534, gid: 65534 } : {});
+      expect(await c.exited).toBe(0);
+      expect(JSON.parse(c.lines[0])).toEqual({ name: 'memory', read: [false], wrote: 'n' });
+      expect(c.stderr.match(/\[cached-macros\] warning:/g)).toHaveLength(1);
+      expect(c.stderr).toMatch(/cannot use the macro cache .*(READONLY|EACCES|CANTOPEN)/);
     } finally {
       fs.chmodSync(dir, 0o755);
     }

@@ -30,9 +30,17 @@ interface Group {
 
 /** Expands every macro call in `program`; returns the file's report, or null when it imports no macro. */
 export function expandFile(program: NodePath<t.Program>, filename: string | undefined, cwd: string, build: Build): FileReport | null {
-  const imports = program
-    .get('body')
-    .filter((p): p is NodePath<t.ImportDeclaration> => p.isImportDeclaration() && isMacroSource(p.node.source.value, build.options));
+  const body = program.get('body');
+  for (const p of body) {
+    if ((p.isExportNamedDeclaration() || p.isExportAllDeclaration()) && p.node.source && isMacroSource(p.node.source.value, build.options)) {
+      throw p.buildCodeFrameError(
+        `Macros from '${p.node.source.value}' cannot be re-exported: they exist only at build time. Import them where they are called.`,
+      );
+    }
+  }
+  const imports = body.filter(
+    (p): p is NodePath<t.ImportDeclaration> => p.isImportDeclaration() && isMacroSource(p.node.source.value, build.options),
+  );
   if (imports.length === 0) return null;
 
   const macros: Record<string, MacroReport> = {};
@@ -173,10 +181,12 @@ function generate(group: Group, filename: string | undefined, build: Build): { s
   } catch (e) {
     if (e instanceof MacroCallError) throw argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
     const err = e as Error;
-    throw site.path.buildCodeFrameError(
+    const error = site.path.buildCodeFrameError(
       `The macro ${site.displayName} threw while generating the signature ${sig.key}: ${err?.message ?? String(e)}` +
-        (err?.stack ? `\n${err.stack.split('\n').slice(1, 4).join('\n')}` : ''),
+        authorFrames(err),
     );
+    (error as Error & { cause?: unknown }).cause = e;
+    throw error;
   } finally {
     group.report.generated++;
     group.report.generateMs += performance.now() - started;
@@ -189,7 +199,7 @@ function generate(group: Group, filename: string | undefined, build: Build): { s
     return { serialized, deps: [...ctx.deps.values()] };
   } catch (e) {
     if (!(e instanceof ExpansionError)) throw e;
-    throw site.path.buildCodeFrameError(`The macro ${site.displayName} ${e.message} (signature ${sig.key})`);
+    throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned an invalid expansion for the signature ${sig.key}: ${e.message}`);
   }
 }
 
@@ -205,6 +215,15 @@ function verify(group: Group, filename: string | undefined, build: Build): void 
       `The macro ${group.sites[0].displayName} is impure: re-running it for the signature ${group.sig.key} produced a different expansion than the stored one (verify mode).`,
     );
   }
+}
+
+/** The generator's own stack frames (up to 3), without this plugin's or Babel's. */
+function authorFrames(err: Error | undefined): string {
+  const frames = (err?.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .filter((l) => !l.includes(path.sep + 'babel-plugin-cached-macros' + path.sep) && !l.includes(__dirname) && !/[\\/]@babel[\\/]/.test(l));
+  return frames.length ? `\n${frames.slice(0, 3).join('\n')}` : '';
 }
 
 function argPath(site: CallSite, index: number | undefined): NodePath {

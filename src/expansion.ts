@@ -34,7 +34,7 @@ export function serializeExpansion(value: unknown, argc: number, helpers: readon
     const fn = toExpression(value, 'the expansion');
     if (!t.isFunctionExpression(fn) && !t.isArrowFunctionExpression(fn)) {
       throw new ExpansionError(
-        `returned ${t.isExpression(fn) ? `a ${fn.type}` : 'code'} where a function expression was expected; ` +
+        `got ${t.isExpression(fn) ? `a ${fn.type}` : 'code'} where a function expression was expected; ` +
           'return { inline: code } for an inline expansion',
       );
     }
@@ -46,13 +46,13 @@ export function serializeExpansion(value: unknown, argc: number, helpers: readon
   } else if (value !== null && typeof value === 'object' && 'inline' in value) {
     const v = value as { inline: unknown; hoist?: unknown };
     for (const key of Object.keys(v)) {
-      if (key !== 'inline' && key !== 'hoist') throw new ExpansionError(`returned an object with unknown key "${key}" (expected { inline } or { hoist, inline })`);
+      if (key !== 'inline' && key !== 'hoist') throw new ExpansionError(`got an object with unknown key "${key}" (expected { inline } or { hoist, inline })`);
     }
     inline = toExpression(v.inline, '`inline`');
     if (v.hoist !== undefined) hoist = toExpression(v.hoist, '`hoist`');
   } else {
     throw new ExpansionError(
-      `returned ${describe(value)}, which is not an expansion: return a function expression, { inline } or { hoist, inline } (code strings or Babel expression ASTs)`,
+      `got ${describe(value)}, which is not an expansion: return a function expression, { inline } or { hoist, inline } (code strings or Babel expression ASTs)`,
     );
   }
   checkPlaceholders(hoist, inline, argc, helpers);
@@ -92,9 +92,13 @@ function toExpression(code: unknown, what: string): t.Expression {
 
 function checkPlaceholders(hoist: t.Expression | null, inline: t.Expression, argc: number, helpers: readonly HelperImport[]): void {
   const helperNames = new Set(helpers.map((h) => h.placeholder));
-  const check = (root: t.Node, where: 'hoist' | 'inline') =>
-    forEachIdentifier(root, (name) => {
+  const check = (root: t.Expression, where: 'hoist' | 'inline') =>
+    forEachReference(root, (name, node, parent) => {
       const index = placeholderIndex(name);
+      const special = index !== null || name === HOISTED || helperNames.has(name);
+      if (special && isAssignmentTarget(node, parent)) {
+        throw new ExpansionError(`\`${where}\` assigns to ${name}: placeholders stand for values and cannot be assigned`);
+      }
       if (index !== null) {
         if (where === 'hoist') throw new ExpansionError(`\`hoist\` refers to $${index}: arguments can only be used in \`inline\``);
         if (index >= argc) throw new ExpansionError(`\`inline\` refers to $${index} but the call has ${argc} argument${argc === 1 ? '' : 's'}`);
@@ -102,18 +106,40 @@ function checkPlaceholders(hoist: t.Expression | null, inline: t.Expression, arg
         if (where === 'hoist') throw new ExpansionError('`hoist` cannot refer to $hoisted (itself)');
         if (!hoist) throw new ExpansionError('`inline` refers to $hoisted but the expansion has no `hoist`');
       } else if (name.startsWith('$helper') && !helperNames.has(name)) {
-        throw new ExpansionError(`${where} refers to ${name}, which was not returned by ctx.helper()`);
+        throw new ExpansionError(`\`${where}\` refers to ${name}, which was not returned by ctx.helper()`);
       }
     });
   if (hoist) check(hoist, 'hoist');
   check(inline, 'inline');
 }
 
-/** Calls `fn` for every referenced identifier name in `root` (not property keys). */
-export function forEachIdentifier(root: t.Node, fn: (name: string, node: t.Identifier) => void): void {
-  t.traverseFast(root, (node) => {
-    if (node.type === 'Identifier') fn(node.name, node);
-  });
+function isAssignmentTarget(node: t.Identifier, parent: t.Node | undefined): boolean {
+  if (!parent) return false;
+  return (
+    (parent.type === 'AssignmentExpression' && parent.left === node) ||
+    parent.type === 'UpdateExpression' ||
+    ((parent.type === 'ForInStatement' || parent.type === 'ForOfStatement') && parent.left === node)
+  );
+}
+
+/**
+ * Calls `fn` for every identifier in `root` that is a reference or an assignment target
+ * (not a property key, member property or binding declaration).
+ */
+export function forEachReference(root: t.Node, fn: (name: string, node: t.Identifier, parent: t.Node | undefined) => void): void {
+  const walk = (node: t.Node, parent: t.Node | undefined, grandparent: t.Node | undefined): void => {
+    if (node.type === 'Identifier') {
+      if (!parent || t.isReferenced(node, parent, grandparent) || isAssignmentTarget(node, parent)) fn(node.name, node, parent);
+      return;
+    }
+    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+      const value = (node as unknown as Record<string, unknown>)[key];
+      for (const child of Array.isArray(value) ? value : [value]) {
+        if (child && typeof child === 'object' && typeof (child as t.Node).type === 'string') walk(child as t.Node, node, parent);
+      }
+    }
+  };
+  walk(root, undefined, undefined);
 }
 
 function print(node: t.Node): string {

@@ -83,6 +83,8 @@ export function widen(type: ArgType): ArgType {
   switch (type.kind) {
     case 'const':
       return { kind: kindOfValue(type.value) };
+    case 'regexp':
+      return REGEXP;
     case 'array':
       return { kind: 'array', elements: type.elements.map(widen) };
     case 'object':
@@ -205,7 +207,8 @@ function inferNode(path: NodePath<t.Node>, state: State): ArgType {
     case 'BigIntLiteral':
       return fold(() => BigInt(node.value)) ?? BIGINT;
     case 'RegExpLiteral':
-      return REGEXP;
+      // A literal's pattern is known at build time, like a const value.
+      return { kind: 'regexp', pattern: node.pattern, flags: node.flags };
     // Class expressions are `typeof 'function'` too, but cannot be called: `unknown`.
     case 'FunctionExpression':
     case 'ArrowFunctionExpression':
@@ -799,6 +802,9 @@ function typeKey(type: ArgType): string {
     case 'null':
     case 'undefined':
       return `type ${type.kind}`; // `null` alone is the const value
+    case 'regexp':
+      // JSON-quoted so a pattern cannot be mistaken for structure.
+      return type.pattern === undefined ? 'regexp' : `regexp ${JSON.stringify(type.pattern)} ${JSON.stringify(type.flags ?? '')}`;
     default:
       return type.kind;
   }
@@ -838,6 +844,8 @@ function freezeType(type: ArgType): ArgType {
       const properties = Object.fromEntries(keys.map((k) => [k, freezeType(type.properties[k])]));
       return Object.freeze({ kind: 'object', properties: Object.freeze(properties) });
     }
+    case 'regexp':
+      return Object.freeze(type.pattern === undefined ? { kind: 'regexp' } : { kind: 'regexp', pattern: type.pattern, flags: type.flags ?? '' });
     default:
       return Object.freeze({ kind: type.kind });
   }

@@ -31,7 +31,7 @@ export class FileSplicer {
   /** Rewrites one call site with the group's inline expression. */
   rewrite(site: NodePath, template: ExpansionTemplate, hoistedId: t.Identifier | null, args: readonly t.Expression[]): void {
     const inline = this.instantiate(template.inline, template.helpers, hoistedId);
-    const replacement = substituteArgs(inline, args, site.scope);
+    const replacement = substituteArgs(inline, args, site);
     // Keep the call site's location on every node we create, so maps point at the call.
     const loc = site.node.loc;
     if (loc) t.traverseFast(replacement, (n) => void (n.loc ??= loc));
@@ -122,7 +122,7 @@ function purity(node: t.Expression, scope: Scope): Purity {
     case 'BigIntLiteral':
       return Purity.Stable;
     case 'Identifier': {
-      if (node.name === 'undefined' && !scope.hasBinding('undefined')) return Purity.Stable;
+      if (node.name === 'undefined' && !scope.getBinding('undefined')) return Purity.Stable;
       const binding = scope.getBinding(node.name);
       return binding && binding.constant && binding.kind !== 'module' ? Purity.Stable : Purity.Effectful;
     }
@@ -159,37 +159,52 @@ function purity(node: t.Expression, scope: Scope): Purity {
  * before anything observable happens; otherwise they are evaluated into temporaries first:
  * `(_a = f(), _b = g(), <inline using _a, _b>)`.
  */
-export function substituteArgs(inline: t.Expression, args: readonly t.Expression[], scope: Scope): t.Expression {
+export function substituteArgs(inline: t.Expression, args: readonly t.Expression[], site: NodePath): t.Expression {
+  const scope = site.scope;
   const uses = new Array<number>(args.length).fill(0);
   replaceIdentifiers(t.cloneNode(inline, true), (name) => {
     const i = placeholderIndex(name);
     if (i !== null) uses[i]++;
     return null;
   });
-  const kinds = args.map((a) => purity(a, scope));
+  // An argument naming a binding declared inside the expansion would be captured by it
+  // (`xs.map((x) => x * $0)` with the argument `x`): such arguments go through temporaries.
+  const declared = declaredNames(inline);
+  const captured = args.map((a) => declared.size > 0 && mentions(a, declared));
+  const kinds = args.map((a, i) => (captured[i] ? Purity.Effectful : purity(a, scope)));
   const movable = (i: number) => kinds[i] === Purity.Stable || (kinds[i] === Purity.Pure && uses[i] <= 1);
   const effectful = args.map((_, i) => i).filter((i) => !movable(i));
   const used = effectful.filter((i) => uses[i] > 0);
   const unused = effectful.filter((i) => uses[i] === 0);
   const inPlace =
-    used.every((i) => uses[i] === 1) &&
+    used.every((i) => uses[i] === 1 && !captured[i]) &&
     unused.every((u) => used.every((i) => u < i)) &&
     evaluatesInOrder(inline, new Set(used));
 
   const prefix: t.Expression[] = [];
-  const value: (t.Expression | null)[] = args.map((a, i) => (movable(i) || inPlace ? a : null));
+  const value: (t.Expression | null)[] = args.map((a, i) => (movable(i) || (inPlace && !captured[i]) ? a : null));
+  // Temporaries are function-scoped `var`s; where that scope is not one per evaluation
+  // (parameter defaults, class fields, static blocks) an arrow IIFE gives each call its own.
+  const iife = !inPlace && needsIife(site);
+  const params: t.Identifier[] = [];
+  const iifeArgs: t.Expression[] = [];
   if (inPlace) {
     for (const i of unused) prefix.push(args[i]);
   } else {
     for (const i of effectful) {
-      if (uses[i] === 0) {
+      if (uses[i] === 0 && !iife) {
         prefix.push(args[i]);
         continue;
       }
       const tmp = scope.generateUidIdentifier('arg');
-      scope.push({ id: tmp });
-      prefix.push(t.assignmentExpression('=', t.cloneNode(tmp), args[i]));
       value[i] = tmp;
+      if (iife) {
+        params.push(t.cloneNode(tmp));
+        iifeArgs.push(args[i]);
+      } else {
+        scope.push({ id: tmp });
+        prefix.push(t.assignmentExpression('=', t.cloneNode(tmp), args[i]));
+      }
     }
   }
   const seen = new Array<number>(args.length).fill(0);
@@ -200,7 +215,39 @@ export function substituteArgs(inline: t.Expression, args: readonly t.Expression
     // The first use takes the node itself; further uses (stable values and temporaries only) clone it.
     return seen[i]++ === 0 ? v : t.cloneNode(v, true);
   });
+  if (iife) return t.callExpression(t.arrowFunctionExpression(params, body), iifeArgs);
   return prefix.length === 0 ? body : t.sequenceExpression([...prefix, body]);
+}
+
+/** True where `var` temporaries would be shared between evaluations of the call site. */
+function needsIife(site: NodePath): boolean {
+  for (let p: NodePath | null = site; p; p = p.parentPath) {
+    const parent = p.parentPath;
+    if (!parent) return false;
+    if (parent.isFunction()) return p.listKey === 'params';
+    if (parent.isClassProperty() || parent.isClassPrivateProperty() || parent.isStaticBlock() || parent.isClassAccessorProperty()) return true;
+  }
+  return false;
+}
+
+/** Names bound anywhere inside `node` (parameters, declarations, catch clauses). */
+function declaredNames(node: t.Node): Set<string> {
+  const names = new Set<string>();
+  t.traverseFast(node, (n) => {
+    if (t.isFunction(n) || t.isVariableDeclarator(n) || t.isCatchClause(n) || t.isClass(n)) {
+      const bound = t.isFunction(n) ? [...n.params, ...(t.isFunctionExpression(n) && n.id ? [n.id] : [])] : t.isCatchClause(n) ? (n.param ? [n.param] : []) : [n.id];
+      for (const b of bound) if (b) for (const name of Object.keys(t.getBindingIdentifiers(b as t.Node))) names.add(name);
+    }
+  });
+  return names;
+}
+
+function mentions(node: t.Node, names: ReadonlySet<string>): boolean {
+  let found = false;
+  t.traverseFast(node, (n) => {
+    if (n.type === 'Identifier' && names.has(n.name)) found = true;
+  });
+  return found;
 }
 
 /**
@@ -263,6 +310,11 @@ function evaluatesInOrder(node: t.Expression, watched: ReadonlySet<number>): boo
         }
         return;
       case 'UnaryExpression':
+        // `typeof x` does not throw for an undeclared x: the argument must really be evaluated.
+        if (n.operator === 'typeof' && n.argument.type === 'Identifier') {
+          const i = placeholderIndex(n.argument.name);
+          if (i !== null && watched.has(i)) return void (unsafe = true);
+        }
         visit(n.argument);
         if (n.operator !== '!' && n.operator !== 'void' && n.operator !== 'typeof') effect();
         return;

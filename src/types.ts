@@ -18,10 +18,11 @@ export type ArgType =
         | 'bigint'
         | 'null'
         | 'undefined'
-        | 'regexp'
         | 'function'
         | 'unknown';
     }
+  /** A RegExp; a regexp literal also carries its `pattern` and `flags` (compile-time known). */
+  | { readonly kind: 'regexp'; readonly pattern?: string; readonly flags?: string }
   | { readonly kind: 'array'; readonly elements: readonly ArgType[] }
   | { readonly kind: 'object'; readonly properties: Readonly<Record<string, ArgType>> };
 

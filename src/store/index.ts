@@ -21,6 +21,9 @@ export interface OpenStoreOptions {
   readonly cacheDir: string;
 }
 
+/** Keys the near (memory) tier of a persistent store keeps; misses fall through to SQLite. */
+const NEAR_TIER_KEYS = 50_000;
+
 /**
  * One store per cache directory per process: every plugin instance (each build of a watch
  * process, each Babel config) shares one SQLite connection and one memory tier. Closing it only
@@ -39,7 +42,7 @@ export function openStore(options: OpenStoreOptions): Store {
   let store = opened.get(dir);
   if (!store) {
     const far = openSqliteStore(dir);
-    store = far instanceof MemoryStore ? far : new LayeredStore(new MemoryStore(), far);
+    store = far instanceof MemoryStore ? far : new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), far);
     opened.set(dir, store);
   }
   return store;

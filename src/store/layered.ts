@@ -10,13 +10,14 @@ import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './typ
 
 /** A {@link Store} reading through an in-memory tier to a persistent one. */
 export class LayeredStore implements Store {
-  readonly name: string;
-
   constructor(
     readonly near: MemoryStore,
     readonly far: Store,
-  ) {
-    this.name = `${near.name}+${far.name}`;
+  ) {}
+
+  /** Both tiers' names (the far one changes if it degrades to memory). */
+  get name(): string {
+    return `${this.near.name}+${this.far.name}`;
   }
 
   currentEpoch(): number {

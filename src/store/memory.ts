@@ -30,6 +30,11 @@ export interface MemoryStoreOptions {
   readonly name?: string;
   /** Starting epoch (a fallback store continues from the persistent store's last epoch). */
   readonly epoch?: number;
+  /**
+   * Most keys kept; beyond it the oldest key is forgotten. For a near tier only (its far tier
+   * still has them): a store used on its own must keep everything.
+   */
+  readonly maxKeys?: number;
 }
 
 function keyString(k: EntryKey): string {
@@ -48,6 +53,7 @@ function deepFreeze<T>(value: T): T {
 export class MemoryStore implements Store {
   readonly name: string;
   private epoch: number;
+  private readonly maxKeys: number;
   private nextId = 1;
   private readonly defs = new Map<string, Definition>();
   /** Rows per key string, oldest first. */
@@ -60,6 +66,7 @@ export class MemoryStore implements Store {
   constructor(options: MemoryStoreOptions = {}) {
     this.name = options.name ?? 'memory';
     this.epoch = options.epoch ?? 0;
+    this.maxKeys = options.maxKeys ?? Infinity;
   }
 
   currentEpoch(): number {
@@ -255,6 +262,10 @@ export class MemoryStore implements Store {
     const ks = keyString(e);
     let list = this.rows.get(ks);
     if (!list) {
+      if (this.rows.size >= this.maxKeys) {
+        const [oldest, oldRows] = this.rows.entries().next().value as [string, Row[]];
+        this.removeKey(oldest, oldRows[0].entry.macroId);
+      }
       this.rows.set(ks, (list = []));
       let set = this.byMacro.get(e.macroId);
       if (!set) this.byMacro.set(e.macroId, (set = new Set()));

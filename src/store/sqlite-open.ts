@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** File name of the store inside the cache directory. */
 export const STORE_FILE = 'store.sqlite';
@@ -66,8 +66,8 @@ export interface Damage {
 }
 
 /** The outcome of {@link openStoreFile}. */
-export type OpenResult =
-  | { readonly ok: true; readonly opened: OpenedFile; readonly damage: Damage | null }
+export type OpenResult<T> =
+  | { readonly ok: true; readonly value: T; readonly damage: Damage | null }
   | { readonly ok: false; readonly reason: string; readonly damage: Damage | null };
 
 /** Thrown (internally) when `quick_check` finds damage. */
@@ -127,12 +127,36 @@ export function moveAside(file: string, ino: number | null): string | null {
   return target;
 }
 
+/**
+ * `mkdir -p` that always terminates: Node's `mkdirSync(dir, { recursive: true })` loops forever
+ * on paths where mkdir keeps answering ENOENT under an existing parent (e.g. under /proc).
+ */
+function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    const code = codeOf(e);
+    if (code === 'EEXIST') {
+      if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`not a directory: ${dir}`), { code: 'ENOTDIR' });
+      return;
+    }
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    ensureDir(parent);
+    try {
+      mkdirSync(dir); // a second ENOENT is final
+    } catch (again) {
+      if (codeOf(again) !== 'EEXIST') throw again;
+    }
+  }
+}
+
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Opens (creating if needed) one store file; throws SQLite errors. */
-function connect(file: string, ino: number | null): OpenedFile {
+/** Opens (creating if needed) one store file and runs `init` on it; throws SQLite errors. */
+function connect<T>(file: string, ino: number | null, init: (opened: OpenedFile) => T): T {
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     // The first statement reads the header: a file that is not a database fails here (NOTADB).
@@ -164,7 +188,7 @@ function connect(file: string, ino: number | null): OpenedFile {
         code: 'SCHEMA_MISMATCH',
       });
     }
-    return { db, file, ino: ino ?? inodeOf(file) };
+    return init({ db, file, ino: ino ?? inodeOf(file) });
   } catch (e) {
     try {
       db.close();
@@ -176,14 +200,15 @@ function connect(file: string, ino: number | null): OpenedFile {
 }
 
 /**
- * Opens `<dir>/store.sqlite`, creating the directory and the file as needed. A file that is not
- * a database or fails the integrity check is moved aside once and replaced by a fresh store.
- * Never throws: any other failure (unwritable or full directory, newer schema…) is returned as
+ * Opens `<dir>/store.sqlite`, creating the directory and the file as needed, and runs `init`
+ * (e.g. preparing statements) on it. A file that is not a database, fails the integrity check,
+ * or reports corruption in `init` is moved aside once and replaced by a fresh store. Never
+ * throws: any other failure (unwritable or full directory, newer schema…) is returned as
  * `{ ok: false }` so the caller can fall back to memory.
  */
-export function openStoreFile(dir: string): OpenResult {
+export function openStoreFile<T>(dir: string, init: (opened: OpenedFile) => T): OpenResult<T> {
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
   } catch (e) {
     return { ok: false, reason: describe(e), damage: null };
   }
@@ -192,7 +217,7 @@ export function openStoreFile(dir: string): OpenResult {
   for (let attempt = 0; ; attempt++) {
     const ino = inodeOf(file);
     try {
-      return { ok: true, opened: connect(file, ino), damage };
+      return { ok: true, value: connect(file, ino, init), damage };
     } catch (e) {
       if (isCorruption(e) && attempt === 0) {
         damage = { reason: describe(e), movedTo: moveAside(file, ino) };

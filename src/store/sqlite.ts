@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { debug, warnOnce } from '../log';
 import { decodePayload, encodePayload, type EncodedPayload } from './checksum';
 import { MemoryStore } from './memory';
-import { codeOf, describe, isCorruption, moveAside, openStoreFile, type OpenedFile, type OpenResult } from './sqlite-open';
+import { codeOf, describe, isCorruption, moveAside, openStoreFile, STORE_FILE, type OpenedFile } from './sqlite-open';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
 
 type NewEntry = Omit<Entry, 'minEpoch' | 'maxEpoch'>;
@@ -70,98 +70,126 @@ function prepare(db: Database.Database) {
   };
 }
 
-/** Prepared statements and transactions of one open connection. */
+type Def = { fingerprint: string; sinceEpoch: number } | undefined;
+type Encoded = ReadonlyArray<readonly [NewEntry, EncodedPayload]>;
+
+/**
+ * Prepared statements and transactions of one open connection. Every write runs in
+ * `BEGIN IMMEDIATE` (taking the write lock up front, so the busy timeout applies and no read
+ * snapshot has to be upgraded) and re-reads the epoch and definitions inside it.
+ */
 class Queries {
   readonly db: Database.Database;
   private readonly q: ReturnType<typeof prepare>;
+  private readonly tx;
 
   constructor(readonly opened: OpenedFile) {
-    this.db = opened.db;
-    this.q = prepare(opened.db);
+    const db = (this.db = opened.db);
+    const q = (this.q = prepare(db));
+    const epoch = () => q.epoch.get() as number;
+    this.tx = {
+      register: db.transaction((macroId: string, fingerprint: string): DefinitionResult => {
+        const now = epoch();
+        const def = q.def.get(macroId) as Def;
+        if (!def) {
+          q.insertDef.run(macroId, fingerprint, now);
+          return { epoch: now, bumped: false, previous: null };
+        }
+        if (def.fingerprint === fingerprint) return { epoch: now, bumped: false, previous: fingerprint };
+        q.setEpoch.run(now + 1);
+        q.capOthers.run(now, macroId, fingerprint);
+        q.revive.run({ m: macroId, f: fingerprint });
+        q.updateDef.run(fingerprint, now + 1, macroId);
+        return { epoch: now + 1, bumped: true, previous: def.fingerprint };
+      }),
+      read: db.transaction((keys: readonly EntryKey[], at: number, bad: number[]) =>
+        keys.map((k): Entry | undefined => {
+          const row = q.lookup.get(k.macroId, k.fingerprint, k.sigKey, at) as EntryRow | undefined;
+          if (!row) return undefined;
+          const decoded = decodePayload(k, row.payload, row.checksum);
+          if (!decoded) {
+            bad.push(row.id);
+            return undefined;
+          }
+          const { macroId, fingerprint, sigKey } = k;
+          return { macroId, fingerprint, sigKey, ...decoded, minEpoch: row.min_epoch, maxEpoch: row.max_epoch };
+        }),
+      ),
+      put: db.transaction((entries: Encoded, now: number) => {
+        const at = epoch();
+        const defs = new Map<string, Def>();
+        for (const [e, { payload, checksum }] of entries) {
+          if (!defs.has(e.macroId)) defs.set(e.macroId, q.def.get(e.macroId) as Def);
+          const def = defs.get(e.macroId);
+          if (def && def.fingerprint !== e.fingerprint) {
+            // A late writer of a superseded definition: valid up to the epoch before the current
+            // definition was recorded, and never left open (a revert can still revive it).
+            const max = def.sinceEpoch - 1;
+            q.insertCapped.run({ m: e.macroId, f: e.fingerprint, s: e.sigKey, min: at, max, payload, checksum, now });
+          } else {
+            q.insertOpen.run(e.macroId, e.fingerprint, e.sigKey, at, payload, checksum, now);
+          }
+        }
+      }),
+      invalidate: db.transaction((keys: readonly EntryKey[]): DefinitionResult => {
+        const now = epoch();
+        let capped = 0;
+        for (const k of keys) capped += q.capKey.run(now, k.macroId, k.fingerprint, k.sigKey).changes;
+        if (capped === 0) return { epoch: now, bumped: false, previous: null };
+        q.setEpoch.run(now + 1);
+        return { epoch: now + 1, bumped: true, previous: null };
+      }),
+      deleteRows: db.transaction((ids: readonly number[]) => {
+        for (const id of ids) q.deleteRow.run(id);
+      }),
+      addHits: db.transaction((hits: ReadonlyMap<string, number>) => {
+        for (const [macroId, n] of hits) if (n > 0) q.addHits.run(n, macroId);
+      }),
+      gc: db.transaction((keepEpochs: number) => q.gcCapped.run(epoch() - keepEpochs).changes + q.gcOrphans.run().changes),
+      clear: db.transaction(() => db.exec('DELETE FROM entries; DELETE FROM definitions;')),
+      stats: db.transaction((): StoreStats => {
+        const { entries, openEntries } = q.counts.get() as { entries: number; openEntries: number };
+        const pageCount = db.pragma('page_count', { simple: true }) as number;
+        const pageSize = db.pragma('page_size', { simple: true }) as number;
+        let wal = 0;
+        try {
+          wal = statSync(`${opened.file}-wal`).size;
+        } catch {
+          // No WAL right now.
+        }
+        const macros = q.macroStats.all() as MacroStats[];
+        return { epoch: epoch(), entries, openEntries, bytes: pageCount * pageSize + wal, macros };
+      }),
+    };
   }
 
   epoch(): number {
     return this.q.epoch.get() as number;
   }
 
-  /** See {@link Store.registerDefinition}; runs inside `BEGIN IMMEDIATE`, re-reading the record. */
-  readonly register = (macroId: string, fingerprint: string): DefinitionResult =>
-    this.db
-      .transaction((): DefinitionResult => {
-        const q = this.q;
-        const epoch = this.epoch();
-        const def = q.def.get(macroId) as { fingerprint: string; sinceEpoch: number } | undefined;
-        if (!def) {
-          q.insertDef.run(macroId, fingerprint, epoch);
-          return { epoch, bumped: false, previous: null };
-        }
-        if (def.fingerprint === fingerprint) return { epoch, bumped: false, previous: fingerprint };
-        const next = epoch + 1;
-        q.setEpoch.run(next);
-        q.capOthers.run(epoch, macroId, fingerprint);
-        q.revive.run({ m: macroId, f: fingerprint });
-        q.updateDef.run(fingerprint, next, macroId);
-        return { epoch: next, bumped: true, previous: def.fingerprint };
-      })
-      .immediate();
+  /** See {@link Store.registerDefinition}; the record is re-read inside the write transaction. */
+  register(macroId: string, fingerprint: string): DefinitionResult {
+    return this.tx.register.immediate(macroId, fingerprint);
+  }
 
   /** Newest valid row per key, in one read transaction; rows failing their checksum go to `bad`. */
-  readonly getMany = (keys: readonly EntryKey[], epoch: number, bad: number[]): Array<Entry | undefined> =>
-    this.db.transaction(() =>
-      keys.map((k): Entry | undefined => {
-        const row = this.q.lookup.get(k.macroId, k.fingerprint, k.sigKey, epoch) as EntryRow | undefined;
-        if (!row) return undefined;
-        const decoded = decodePayload(k, row.payload, row.checksum);
-        if (!decoded) {
-          bad.push(row.id);
-          return undefined;
-        }
-        const { macroId, fingerprint, sigKey } = k;
-        return { macroId, fingerprint, sigKey, ...decoded, minEpoch: row.min_epoch, maxEpoch: row.max_epoch };
-      }),
-    )();
+  getMany(keys: readonly EntryKey[], epoch: number, bad: number[]): Array<Entry | undefined> {
+    return this.tx.read.deferred(keys, epoch, bad);
+  }
 
   /** Inserts encoded entries at the current epoch (see {@link Store.putMany}). */
-  readonly putMany = (entries: ReadonlyArray<readonly [NewEntry, EncodedPayload]>, now: number): void =>
-    this.db
-      .transaction(() => {
-        const q = this.q;
-        const epoch = this.epoch();
-        const defs = new Map<string, { fingerprint: string; sinceEpoch: number } | undefined>();
-        for (const [e, { payload, checksum }] of entries) {
-          if (!defs.has(e.macroId)) defs.set(e.macroId, q.def.get(e.macroId) as never);
-          const def = defs.get(e.macroId);
-          if (def && def.fingerprint !== e.fingerprint) {
-            // A late writer of a superseded definition: valid up to the epoch before the current
-            // definition was recorded, and never left open (a revert can still revive it).
-            const max = def.sinceEpoch - 1;
-            q.insertCapped.run({ m: e.macroId, f: e.fingerprint, s: e.sigKey, min: epoch, max, payload, checksum, now });
-          } else {
-            q.insertOpen.run(e.macroId, e.fingerprint, e.sigKey, epoch, payload, checksum, now);
-          }
-        }
-      })
-      .immediate();
+  putMany(entries: Encoded, now: number): void {
+    this.tx.put.immediate(entries, now);
+  }
 
   /** Caps the open entries of `keys`; bumps the epoch once if any was capped. */
-  readonly invalidate = (keys: readonly EntryKey[]): DefinitionResult =>
-    this.db
-      .transaction((): DefinitionResult => {
-        const epoch = this.epoch();
-        let capped = 0;
-        for (const k of keys) capped += this.q.capKey.run(epoch, k.macroId, k.fingerprint, k.sigKey).changes;
-        if (capped === 0) return { epoch, bumped: false, previous: null };
-        this.q.setEpoch.run(epoch + 1);
-        return { epoch: epoch + 1, bumped: true, previous: null };
-      })
-      .immediate();
+  invalidate(keys: readonly EntryKey[]): DefinitionResult {
+    return this.tx.invalidate.immediate(keys);
+  }
 
-  readonly deleteRows = (ids: readonly number[]): void =>
-    this.db
-      .transaction(() => {
-        for (const id of ids) this.q.deleteRow.run(id);
-      })
-      .immediate();
+  deleteRows(ids: readonly number[]): void {
+    this.tx.deleteRows.immediate(ids);
+  }
 
   definitions(): Array<{ macroId: string; fingerprint: string; files: readonly string[] }> {
     return (this.q.defs.all() as Array<{ macro_id: string; fingerprint: string; files: string }>).map((r) => ({
@@ -171,50 +199,34 @@ class Queries {
     }));
   }
 
+  /** Returns the number of definitions updated (0 when the macro has no record yet). */
   setFiles(macroId: string, files: readonly string[]): number {
     return this.q.setFiles.run(JSON.stringify(files), macroId).changes;
   }
 
-  readonly addHits = (hits: ReadonlyMap<string, number>): void =>
-    this.db
-      .transaction(() => {
-        for (const [macroId, n] of hits) if (n > 0) this.q.addHits.run(n, macroId);
-      })
-      .immediate();
+  addHits(hits: ReadonlyMap<string, number>): void {
+    this.tx.addHits.immediate(hits);
+  }
 
   rowsOf(macroId: string): EntryRow[] {
     return this.q.rowsOf.all(macroId) as EntryRow[];
   }
 
-  readonly gc = (keepEpochs: number): number => {
-    const dropped = this.db
-      .transaction(() => {
-        const limit = this.epoch() - keepEpochs;
-        return this.q.gcCapped.run(limit).changes + this.q.gcOrphans.run().changes;
-      })
-      .immediate();
+  gc(keepEpochs: number): number {
+    const dropped = this.tx.gc.immediate(keepEpochs);
+    // auto_vacuum=INCREMENTAL: hand the freed pages back to the file system (no full VACUUM).
     if (dropped > 0) this.db.pragma('incremental_vacuum');
     return dropped;
-  };
+  }
 
-  readonly clear = (): void => {
-    this.db.transaction(() => this.db.exec('DELETE FROM entries; DELETE FROM definitions;')).immediate();
+  clear(): void {
+    this.tx.clear.immediate();
     this.db.pragma('incremental_vacuum');
-  };
+  }
 
-  readonly stats = (): StoreStats =>
-    this.db.transaction((): StoreStats => {
-      const { entries, openEntries } = this.q.counts.get() as { entries: number; openEntries: number };
-      const pages = (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
-      let wal = 0;
-      try {
-        wal = statSync(`${this.opened.file}-wal`).size;
-      } catch {
-        // No WAL right now.
-      }
-      const macros = this.q.macroStats.all() as MacroStats[];
-      return { epoch: this.epoch(), entries, openEntries, bytes: pages + wal, macros };
-    })();
+  stats(): StoreStats {
+    return this.tx.stats.deferred();
+  }
 }
 
 function parseFiles(json: string): string[] {
@@ -242,10 +254,15 @@ export class SqliteStore implements Store {
   /** Definition files recorded before the definition itself, written with it. */
   private readonly pendingFiles = new Map<string, readonly string[]>();
 
-  /** Use {@link openSqliteStore}, which falls back to memory when the file cannot be opened. */
-  constructor(dir: string, opened: OpenedFile) {
-    this.dir = resolve(dir);
-    this.conn = new Queries(opened);
+  private constructor(dir: string, conn: Queries) {
+    this.dir = dir;
+    this.conn = conn;
+  }
+
+  /** Opens the store in `dir` (absolute), or returns null (with one warning) when it cannot be used. */
+  static open(dir: string): SqliteStore | null {
+    const conn = openQueries(dir);
+    return conn && new SqliteStore(dir, conn);
   }
 
   get name(): string {
@@ -427,22 +444,11 @@ export class SqliteStore implements Store {
 
   private connection(): Queries | null {
     if (this.conn) return this.conn;
-    const r = openStoreFile(this.dir);
-    reportDamage(this.dir, r);
-    if (r.ok) {
-      try {
-        return (this.conn = new Queries(r.opened));
-      } catch (e) {
-        r.opened.db.close();
-        if (isCorruption(e)) moveAside(r.opened.file, r.opened.ino);
-        warnOnce(`sqlite-open:${this.dir}`, unavailableMessage(this.dir, describe(e)));
-      }
-    } else {
-      warnOnce(`sqlite-open:${this.dir}`, unavailableMessage(this.dir, r.reason));
-    }
-    this.memory = new MemoryStore({ name: 'memory', epoch: this.lastEpoch });
-    return null;
+    this.conn = openQueries(this.dir);
+    if (!this.conn) this.memory = new MemoryStore({ epoch: this.lastEpoch });
+    return this.conn;
   }
+
 
   private degrade(c: Queries, e: unknown): void {
     this.conn = null;
@@ -476,18 +482,27 @@ export class SqliteStore implements Store {
   }
 }
 
-function unavailableMessage(dir: string, reason: string): string {
-  return `cannot use the macro cache in ${dir} (${reason}); caching in memory only for this process`;
-}
-
-function reportDamage(dir: string, r: OpenResult): void {
-  if (!r.damage) return;
-  warnOnce(
-    `sqlite-damaged:${dir}`,
-    `the macro cache in ${dir} was not a usable database (${r.damage.reason})` +
-      (r.damage.movedTo ? `; moved it aside to ${r.damage.movedTo}` : '') +
-      (r.ok ? ' and started a fresh one' : ''),
-  );
+/** Opens the file and prepares its statements; warns (once) and returns null when unusable. */
+function openQueries(dir: string): Queries | null {
+  const started = Date.now();
+  const r = openStoreFile(dir, (opened) => new Queries(opened));
+  if (r.damage) {
+    warnOnce(
+      `sqlite-damaged:${dir}`,
+      `the macro cache in ${dir} was not a usable database (${r.damage.reason})` +
+        (r.damage.movedTo ? `; moved it aside to ${r.damage.movedTo}` : '') +
+        (r.ok ? ' and started a fresh one' : ''),
+    );
+  }
+  if (!r.ok) {
+    warnOnce(
+      `sqlite-open:${dir}`,
+      `cannot use the macro cache in ${dir} (${r.reason}); caching in memory only for this process`,
+    );
+    return null;
+  }
+  debug('opened %s/%s in %d ms', dir, STORE_FILE, Date.now() - started);
+  return r.value;
 }
 
 /**
@@ -497,17 +512,5 @@ function reportDamage(dir: string, r: OpenResult): void {
  * directory…) returns a {@link MemoryStore}, with one warning, so the build still succeeds.
  */
 export function openSqliteStore(dir: string): Store {
-  const r = openStoreFile(dir);
-  reportDamage(resolve(dir), r);
-  if (r.ok) {
-    try {
-      return new SqliteStore(dir, r.opened);
-    } catch (e) {
-      r.opened.db.close();
-      warnOnce(`sqlite-open:${resolve(dir)}`, unavailableMessage(resolve(dir), describe(e)));
-      return new MemoryStore();
-    }
-  }
-  warnOnce(`sqlite-open:${resolve(dir)}`, unavailableMessage(resolve(dir), r.reason));
-  return new MemoryStore();
+  return SqliteStore.open(resolve(dir)) ?? new MemoryStore();
 }
