@@ -1,7 +1,9 @@
 /**
  * The store tiers: epoch semantics (same suite on every tier), and the persistent tier under
  * concurrent processes, kill -9, file corruption and unusable directories. Child processes run
- * the compiled code in dist/ (build first: `npx tsc -p .`).
+ * the compiled code in dist/ (build first: `npx tsc -p .`) from a script written to the temp
+ * directory (a helper under __tests__/ would be collected by Jest's default testMatch).
+ * `STORE_CRASH_ROUNDS=20` runs more kill -9 rounds (default 5).
  */
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -365,6 +367,23 @@ describe('SqliteStore specifics', () => {
     expect(warnings[0]).toMatch(/SQLITE_FULL/);
     expect(inlines(s, [key('F1', 'a'), key('F1', 'big0')], 0)).toEqual(['F1:a', undefined]);
     expect(s.degraded).toBe(false);
+  });
+
+  test('a cache directory deleted (or the file moved) under an open store: the next call uses a fresh store', () => {
+    const dir = freshDir();
+    const s = sqlite(dir);
+    s.registerDefinition('m', 'F1');
+    s.putMany([entry('F1', 'a')]);
+    fs.rmSync(dir, { recursive: true });
+    expect(inlines(s, [key('F1', 'a')], 0)).toEqual([undefined]);
+    s.putMany([entry('F1', 'b')]);
+    expect(fs.existsSync(path.join(dir, 'store.sqlite'))).toBe(true);
+    const other = sqlite(dir); // another process sees the write
+    expect(inlines(other, [key('F1', 'b')], 0)).toEqual(['F1:b']);
+    fs.renameSync(path.join(dir, 'store.sqlite'), path.join(dir, 'elsewhere.sqlite'));
+    s.putMany([entry('F1', 'c')]);
+    expect(inlines(other, [key('F1', 'c')], 0)).toEqual(['F1:c']);
+    expect(warnings).toEqual([]);
   });
 
   test('openStore shares one store per cache directory; closing or clearing it leaves it usable', () => {

@@ -8,7 +8,9 @@ import { debug } from './log';
 import { defineMacro, loadMacroModule, type MacroDefinition, type MacroModule } from './macro-loader';
 import type { ResolvedOptions } from './options';
 import { openStore } from './store';
-import type { Store } from './store/types';
+import type { DefinitionResult, Store } from './store/types';
+import { depsUpToDate } from './context';
+import { statSnapshot } from './fingerprint';
 import type { Dependency } from './types';
 import type { ExpansionTemplate } from './expansion';
 import type { Generator } from './generator';
@@ -49,6 +51,8 @@ export class Build {
   private readonly registered = new Set<string>();
   private readonly fileHashes = new Map<string, string>();
   private readonly instances = new Map<string, Generator>();
+  /** Files this build read, with their stats when read (see {@link changedFile}). */
+  private readonly watched = new Map<string, string>();
 
   constructor(
     readonly options: ResolvedOptions,
@@ -77,6 +81,7 @@ export class Build {
     if (!mod) {
       mod = loadMacroModule(file, cwd);
       this.modules.set(file, mod);
+      mod.graph.files.forEach((f, i) => this.watched.set(f, mod?.snapshot.split('|')[i] ?? ''));
     }
     return mod;
   }
@@ -88,22 +93,47 @@ export class Build {
     return this.definitions.get(key) as MacroDefinition | null;
   }
 
-  /** Records a cached macro's definition in the store once per build (may bump the epoch). */
-  register(def: MacroDefinition): void {
-    if (this.registered.has(def.id)) return;
+  /**
+   * Records a cached macro's definition in the store once per build (may bump the epoch) and
+   * caps its entries whose dependencies changed; returns how many were capped.
+   */
+  register(def: MacroDefinition): number {
+    if (this.registered.has(def.id)) return 0;
     this.registered.add(def.id);
     const store = this.store;
     store.recordDefinitionFiles(def.id, def.module.graph.files);
     const result = store.registerDefinition(def.id, def.fingerprint);
     if (result.bumped) {
       debug('macro %s changed: epoch %d -> %d', def.id, result.epoch - 1, result.epoch);
-      this.pinnedEpoch = Math.max(this.pinnedEpoch ?? 0, result.epoch);
+      this.advanceEpoch(result);
     }
+    // Entries whose recorded files or variables changed are capped now, all in one
+    // transaction: one epoch bump per change, however many files later use them.
+    const stale = store
+      .dependents(def.id, def.fingerprint)
+      .filter((d) => !depsUpToDate(d.deps, (p) => this.fileHash(p)))
+      .map((d) => ({ macroId: def.id, fingerprint: def.fingerprint, sigKey: d.sigKey }));
+    if (stale.length > 0) {
+      const r = store.invalidate(stale);
+      debug('macro %s: %d entries read changed files or variables%s', def.id, stale.length, r.bumped ? `: epoch -> ${r.epoch}` : '');
+      this.advanceEpoch(r);
+    }
+    return stale.length;
   }
 
-  /** Notes an epoch bump made by this build (dependency invalidation). */
-  advanceEpoch(epoch: number): void {
-    this.pinnedEpoch = Math.max(this.pinnedEpoch ?? 0, epoch);
+  /** Notes an epoch bump made by this build (a definition change or an invalidation). */
+  advanceEpoch(result: DefinitionResult): void {
+    if (result.bumped) this.pinnedEpoch = Math.max(this.pinnedEpoch ?? 0, result.epoch);
+  }
+
+  /**
+   * The first file this build depends on (a macro definition file, or a file a cached
+   * expansion read) that changed on disk since the build read it, or null. The plugin keys
+   * `api.cache` on it, so Babel starts a new build when it changes.
+   */
+  changedFile(): string | null {
+    for (const [file, stat] of this.watched) if (statSnapshot([file]) !== stat) return file;
+    return null;
   }
 
   /** The generator instance for a definition, one per build. */
@@ -120,6 +150,7 @@ export class Build {
   fileHash(path: string): string {
     let h = this.fileHashes.get(path);
     if (h === undefined) {
+      this.watched.set(path, statSnapshot([path]));
       h = hashFile(path) ?? 'missing';
       this.fileHashes.set(path, h);
     }

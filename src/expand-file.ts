@@ -90,7 +90,7 @@ export function expandFile(program: NodePath<t.Program>, filename: string | unde
   }
 
   const cachedGroups = [...groups.values()].filter((g) => g.def.cached);
-  for (const g of cachedGroups) build.register(g.def);
+  for (const g of cachedGroups) g.report.invalidations += build.register(g.def);
   const { stale } = lookUp(cachedGroups, build);
 
   const writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>> = [];
@@ -121,7 +121,7 @@ export function expandFile(program: NodePath<t.Program>, filename: string | unde
   for (const decl of imports) decl.remove();
   splicer.finish();
 
-  if (stale.length > 0) build.advanceEpoch(build.store.invalidate(stale).epoch);
+  if (stale.length > 0) build.advanceEpoch(build.store.invalidate(stale));
   if (writes.length > 0) build.store.putMany(writes);
   const report: FileReport = { epoch: writes.length + cachedGroups.length > 0 ? build.epoch : null, macros };
   debug('%s: %s', filename ? path.relative(cwd, filename) : '<unknown file>', summarize(report));

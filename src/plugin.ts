@@ -24,12 +24,19 @@ function knownDefinitionFiles(): string[] {
 
 export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
   api.assertVersion(7);
-  const files = knownDefinitionFiles();
-  // A new build whenever a known macro definition changes on disk (watch mode, Jest workers).
-  api.cache.using(() => `${files.join('\0')}\0${statSnapshot(files)}\0${knownDefinitionFiles().length}`);
-  for (const f of files) api.addExternalDependency?.(f);
   const babelMajor = Number(api.version.split('.')[0]);
   const builds = new Map<string, Build>();
+  // The same build (pinned definitions and epoch) until a file it read changes on disk: then
+  // Babel calls this factory again and the next file starts a new build (watch mode, Jest).
+  api.cache.using(() => {
+    for (const build of builds.values()) {
+      const changed = build.changedFile();
+      if (changed) return `changed:${changed}:${statSnapshot([changed])}`;
+    }
+    return '';
+  });
+  // Babel takes external dependencies only here, not during traversal (babel/babel#16016).
+  for (const f of knownDefinitionFiles()) api.addExternalDependency?.(f);
 
   return {
     name: 'cached-macros',

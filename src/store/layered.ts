@@ -7,6 +7,7 @@
  */
 import type { MemoryStore } from './memory';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
+import type { Dependency } from '../types';
 
 /** A {@link Store} reading through an in-memory tier to a persistent one. */
 export class LayeredStore implements Store {
@@ -78,6 +79,10 @@ export class LayeredStore implements Store {
 
   stats(): StoreStats {
     return this.far.stats();
+  }
+
+  dependents(macroId: string, fingerprint: string): Array<{ sigKey: string; deps: readonly Dependency[] }> {
+    return this.far.dependents(macroId, fingerprint);
   }
 
   entriesOf(macroId: string): Entry[] {

@@ -209,6 +209,18 @@ export class MemoryStore implements Store {
     return { epoch: this.epoch, entries, openEntries, bytes, macros };
   }
 
+  dependents(macroId: string, fingerprint: string): Array<{ sigKey: string; deps: readonly Dependency[] }> {
+    const out: Array<{ sigKey: string; deps: readonly Dependency[] }> = [];
+    for (const ks of this.byMacro.get(macroId) ?? []) {
+      for (const r of this.rows.get(ks) ?? []) {
+        if (r.maxEpoch === null && r.entry.fingerprint === fingerprint && r.entry.deps.length > 0) {
+          out.push({ sigKey: r.entry.sigKey, deps: r.entry.deps });
+        }
+      }
+    }
+    return out;
+  }
+
   entriesOf(macroId: string): Entry[] {
     const out: Row[] = [];
     for (const ks of this.byMacro.get(macroId) ?? []) out.push(...this.rows.get(ks)!);

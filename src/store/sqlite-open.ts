@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS entries (
   min_epoch INTEGER NOT NULL,
   max_epoch INTEGER,
   payload TEXT NOT NULL,
+  -- The recorded dependencies again (JSON), unchecksummed: only used to find stale entries early.
+  deps TEXT,
   checksum TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   hits INTEGER NOT NULL DEFAULT 0

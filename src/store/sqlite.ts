@@ -13,8 +13,9 @@ import { resolve } from 'node:path';
 import { debug, warnOnce } from '../log';
 import { decodePayload, encodePayload, type EncodedPayload } from './checksum';
 import { MemoryStore } from './memory';
-import { codeOf, describe, isCorruption, moveAside, openStoreFile, STORE_FILE, type OpenedFile } from './sqlite-open';
+import { codeOf, describe, inodeOf, isCorruption, moveAside, openStoreFile, STORE_FILE, type OpenedFile } from './sqlite-open';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
+import type { Dependency } from '../types';
 
 type NewEntry = Omit<Entry, 'minEpoch' | 'maxEpoch'>;
 
@@ -51,13 +52,15 @@ function prepare(db: Database.Database) {
     lookup: p(`SELECT id, min_epoch, max_epoch, payload, checksum FROM entries
       WHERE macro_id = ? AND fingerprint = ? AND sig_key = ? AND (max_epoch IS NULL OR max_epoch >= ?)
       ORDER BY id DESC LIMIT 1`),
-    insertOpen: p(`INSERT OR IGNORE INTO entries (macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, checksum, created_at)
-      VALUES (?, ?, ?, ?, NULL, ?, ?, ?)`),
-    insertCapped: p(`INSERT INTO entries (macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, checksum, created_at)
-      SELECT @m, @f, @s, @min, @max, @payload, @checksum, @now WHERE NOT EXISTS (SELECT 1 FROM entries
+    insertOpen: p(`INSERT OR IGNORE INTO entries (macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, deps, checksum, created_at)
+      VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)`),
+    insertCapped: p(`INSERT INTO entries (macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, deps, checksum, created_at)
+      SELECT @m, @f, @s, @min, @max, @payload, @deps, @checksum, @now WHERE NOT EXISTS (SELECT 1 FROM entries
         WHERE macro_id = @m AND fingerprint = @f AND sig_key = @s AND (max_epoch IS NULL OR max_epoch >= @max))`),
     capKey: p(`UPDATE entries SET max_epoch = ? WHERE macro_id = ? AND fingerprint = ? AND sig_key = ? AND max_epoch IS NULL`),
     deleteRow: p('DELETE FROM entries WHERE id = ?'),
+    dependents: p(`SELECT sig_key AS sigKey, deps FROM entries
+      WHERE macro_id = ? AND fingerprint = ? AND max_epoch IS NULL AND deps IS NOT NULL`),
     rowsOf: p(`SELECT id, macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, checksum
       FROM entries WHERE macro_id = ? ORDER BY id`),
     gcCapped: p('DELETE FROM entries WHERE max_epoch IS NOT NULL AND max_epoch < ?'),
@@ -119,15 +122,16 @@ class Queries {
         const at = epoch();
         const defs = new Map<string, Def>();
         for (const [e, { payload, checksum }] of entries) {
+          const deps = e.deps.length > 0 ? JSON.stringify(e.deps) : null;
           if (!defs.has(e.macroId)) defs.set(e.macroId, q.def.get(e.macroId) as Def);
           const def = defs.get(e.macroId);
           if (def && def.fingerprint !== e.fingerprint) {
             // A late writer of a superseded definition: valid up to the epoch before the current
             // definition was recorded, and never left open (a revert can still revive it).
             const max = def.sinceEpoch - 1;
-            q.insertCapped.run({ m: e.macroId, f: e.fingerprint, s: e.sigKey, min: at, max, payload, checksum, now });
+            q.insertCapped.run({ m: e.macroId, f: e.fingerprint, s: e.sigKey, min: at, max, payload, deps, checksum, now });
           } else {
-            q.insertOpen.run(e.macroId, e.fingerprint, e.sigKey, at, payload, checksum, now);
+            q.insertOpen.run(e.macroId, e.fingerprint, e.sigKey, at, payload, deps, checksum, now);
           }
         }
       }),
@@ -206,6 +210,18 @@ class Queries {
 
   addHits(hits: ReadonlyMap<string, number>): void {
     this.tx.addHits.immediate(hits);
+  }
+
+  dependents(macroId: string, fingerprint: string): Array<{ sigKey: string; deps: Dependency[] }> {
+    const rows = this.q.dependents.all(macroId, fingerprint) as Array<{ sigKey: string; deps: string }>;
+    return rows.flatMap((r) => {
+      try {
+        const deps: unknown = JSON.parse(r.deps);
+        return Array.isArray(deps) ? [{ sigKey: r.sigKey, deps: deps as Dependency[] }] : [];
+      } catch {
+        return []; // damaged: the checksummed payload is still checked on every hit
+      }
+    });
   }
 
   rowsOf(macroId: string): EntryRow[] {
@@ -293,7 +309,7 @@ export class SqliteStore implements Store {
         const files = this.pendingFiles.get(macroId);
         if (files) {
           this.pendingFiles.delete(macroId);
-          c.setFiles(macroId, files);
+          this.bestEffort(() => c.setFiles(macroId, files));
         }
         return r;
       },
@@ -378,6 +394,15 @@ export class SqliteStore implements Store {
     );
   }
 
+  dependents(macroId: string, fingerprint: string): Array<{ sigKey: string; deps: readonly Dependency[] }> {
+    return this.guard(
+      'read dependencies',
+      (m) => m.dependents(macroId, fingerprint),
+      (c) => c.dependents(macroId, fingerprint),
+      () => [],
+    );
+  }
+
   entriesOf(macroId: string): Entry[] {
     return this.guard(
       'read entries',
@@ -422,33 +447,38 @@ export class SqliteStore implements Store {
    * per kind and answered by `onFault`.
    */
   private guard<T>(what: string, onMemory: (m: MemoryStore) => T, onDb: (c: Queries) => T, onFault: () => T): T {
-    if (!this.memory) {
-      const c = this.connection();
-      if (c) {
-        try {
-          return onDb(c);
-        } catch (e) {
-          if (!isCorruption(e)) {
-            warnOnce(
-              `sqlite-fault:${this.dir}:${codeOf(e) ?? 'error'}`,
-              `the macro cache in ${this.dir} could not ${what} (${describe(e)}); continuing without it`,
-            );
-            return onFault();
-          }
-          this.degrade(c, e);
+    const c = this.memory ? null : this.connection();
+    if (c) {
+      try {
+        return onDb(c);
+      } catch (e) {
+        if (!isCorruption(e)) {
+          warnOnce(
+            `sqlite-fault:${this.dir}:${codeOf(e) ?? 'error'}`,
+            `the macro cache in ${this.dir} could not ${what} (${describe(e)}); continuing without it`,
+          );
+          return onFault();
         }
+        this.degrade(c, e);
       }
     }
     return onMemory(this.memory!);
   }
 
   private connection(): Queries | null {
-    if (this.conn) return this.conn;
+    if (this.conn) {
+      // In WAL mode SQLite keeps writing to a deleted or renamed file without complaint. A
+      // cleared cache directory, or a file another process moved aside as damaged, means:
+      // reopen, creating a fresh store at the path. (One stat, about a microsecond.)
+      const { file, ino } = this.conn.opened;
+      if (ino === null || inodeOf(file) === ino) return this.conn;
+      debug('%s was moved or deleted; reopening', file);
+      this.close();
+    }
     this.conn = openQueries(this.dir);
     if (!this.conn) this.memory = new MemoryStore({ epoch: this.lastEpoch });
     return this.conn;
   }
-
 
   private degrade(c: Queries, e: unknown): void {
     this.conn = null;
@@ -464,16 +494,21 @@ export class SqliteStore implements Store {
         (movedTo ? `; moved it aside to ${movedTo}` : '') +
         '; caching in memory for the rest of this process',
     );
-    this.memory = new MemoryStore({ name: 'memory', epoch: this.lastEpoch });
+    this.memory = new MemoryStore({ epoch: this.lastEpoch });
   }
 
-  /** Deletes rows that failed their checksum (best effort: they are misses either way). */
+  /** Deletes rows that failed their checksum (they are misses either way). */
   private dropBadRows(c: Queries, ids: readonly number[]): void {
     warnOnce(`sqlite-checksum:${this.dir}`, `the macro cache in ${this.dir} held damaged entries; they were dropped`);
+    this.bestEffort(() => c.deleteRows(ids));
+  }
+
+  /** A secondary write whose failure must not turn a successful call into a failed one. */
+  private bestEffort(fn: () => unknown): void {
     try {
-      c.deleteRows(ids);
+      fn();
     } catch (e) {
-      debug('deleting damaged rows in %s: %s', this.dir, describe(e));
+      debug('%s: secondary write failed: %s', this.dir, describe(e));
     }
   }
 

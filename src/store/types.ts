@@ -81,6 +81,12 @@ export interface Store {
    * every one of them was already capped by another process).
    */
   invalidate(keys: readonly EntryKey[]): DefinitionResult;
+  /**
+   * The open entries of one macro definition that recorded dependencies, with those
+   * dependencies: checked once per build when the macro is registered, so that a changed file
+   * or variable caps all its dependents in one transaction (one epoch bump per change).
+   */
+  dependents(macroId: string, fingerprint: string): Array<{ sigKey: string; deps: readonly Dependency[] }>;
   /** Counts hits per macro (best effort, batched). */
   recordHits?(hits: ReadonlyMap<string, number>): void;
   stats(): StoreStats;
