@@ -2,7 +2,7 @@
  * Generation semantics across separate Node processes sharing one cache directory: how many
  * times generators run, what is stored, and what invalidates it (issue 2, point 6).
  */
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -252,4 +252,40 @@ test('a long-lived process (watch mode) picks up an edited macro and changed dep
   } finally {
     child.kill();
   }
+});
+
+test('files and variables read with plain fs / process.env are tracked as dependencies, and the debug log names them', () => {
+  write(
+    'sneaky.macro.js',
+    macroSource(
+      'CachedGenerator',
+      `return { inline: JSON.stringify(readFileSync(path.join(__dirname, 'data', sig.args[0].value), 'utf8').trim() + ':' + process.env.CM_SNEAKY) };`,
+      `const { readFileSync } = require('fs');`,
+    ),
+  );
+  write('s.js', `import sneaky from './sneaky.macro';\nexport const s = [sneaky('a.txt'), sneaky('b.txt')];\n`);
+  const run = (env: Record<string, string>) =>
+    execFileSync(process.execPath, [DRIVER, JSON.stringify({ cacheDir }), path.join(dir, 's.js')], {
+      env: { ...process.env, CACHED_MACROS_DEBUG: '1', ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  const first = spawnSync(process.execPath, [DRIVER, JSON.stringify({ cacheDir }), path.join(dir, 's.js')], {
+    env: { ...process.env, CACHED_MACROS_DEBUG: '1', CM_SNEAKY: 'x' },
+    encoding: 'utf8',
+  });
+  expect(first.status).toBe(0);
+  expect(first.stderr).toMatch(/read .*a\.txt directly \(fs\.readFileSync\)/);
+  expect(first.stderr).toMatch(/read \$CM_SNEAKY directly \(process\.env\)/);
+  expect(JSON.parse(first.stdout)['s.js'].code).toContain('"alpha:x"');
+  genLog();
+  run({ CM_SNEAKY: 'x' });
+  expect(genLog()).toEqual([]);
+  write('data/b.txt', 'BETA\n');
+  const second = JSON.parse(run({ CM_SNEAKY: 'x' }));
+  expect(genLog()).toEqual(['sneaky.macro.js ("b.txt")']);
+  expect(second['s.js'].code).toContain('"BETA:x"');
+  const third = JSON.parse(run({ CM_SNEAKY: 'y' }));
+  expect(genLog().sort()).toEqual(['sneaky.macro.js ("a.txt")', 'sneaky.macro.js ("b.txt")']);
+  expect(third['s.js'].code).toContain('"alpha:y"');
 });

@@ -5,7 +5,8 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { hash } from './hash';
+import { hash, hashFile } from './hash';
+import { logUndeclared, untracked, type ReadRecorder } from './tracking';
 import type { Dependency, GenerateContext, HelperImport } from './types';
 
 /** Thrown by `ctx.error`: the plugin turns it into a code frame at the call site or argument. */
@@ -24,8 +25,11 @@ export function envHash(value: string | undefined): string {
   return value === undefined ? 'unset' : hash(`=${value}`);
 }
 
-/** A GenerateContext that records what the generator read. */
-export class RecordingContext implements GenerateContext {
+/**
+ * A GenerateContext that records what the generator read: through its methods, and (as a
+ * {@link ReadRecorder}) through plain `fs` and `process.env` while the generator runs.
+ */
+export class RecordingContext implements GenerateContext, ReadRecorder {
   readonly deps = new Map<string, Dependency>();
   readonly helpers: HelperImport[] = [];
 
@@ -38,7 +42,7 @@ export class RecordingContext implements GenerateContext {
 
   readFile(file: string): string {
     const abs = path.resolve(this.baseDir, file);
-    const content = fs.readFileSync(abs);
+    const content = untracked(() => fs.readFileSync(abs));
     this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: hash(content) });
     return content.toString('utf8');
   }
@@ -47,7 +51,7 @@ export class RecordingContext implements GenerateContext {
     const abs = path.resolve(this.baseDir, file);
     let h = 'missing';
     try {
-      h = hash(fs.readFileSync(abs));
+      h = hash(untracked(() => fs.readFileSync(abs)));
     } catch {
       // depending on a file that does not exist yet is allowed: its creation invalidates
     }
@@ -55,9 +59,23 @@ export class RecordingContext implements GenerateContext {
   }
 
   env(name: string): string | undefined {
-    const value = process.env[name];
+    const value = untracked(() => process.env[name]);
     this.deps.set(`env:${name}`, { kind: 'env', name, hash: envHash(value) });
     return value;
+  }
+
+  /** A plain `fs` read seen while the generator ran (automatic dependency tracking). */
+  fileRead(abs: string, how: string): void {
+    if (this.deps.has(`file:${abs}`)) return;
+    logUndeclared(this.macroName, abs, how);
+    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: untracked(() => hashFile(abs)) ?? 'missing' });
+  }
+
+  /** A plain `process.env` read seen while the generator ran. */
+  envRead(name: string): void {
+    if (this.deps.has(`env:${name}`)) return;
+    logUndeclared(this.macroName, `$${name}`, 'process.env');
+    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envHash(untracked(() => process.env[name])) });
   }
 
   error(message: string, argIndex?: number): never {

@@ -12,6 +12,7 @@ import { collectSites, siteArguments, type CallSite } from './call-sites';
 import { depsUpToDate, MacroCallError, RecordingContext } from './context';
 import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTemplate } from './expansion';
 import { debug } from './log';
+import { track } from './tracking';
 import { exportOf, resolveMacro, type MacroDefinition } from './macro-loader';
 import { isMacroSource } from './options';
 import { applyConstArgs, inferArgType, makeSignature, signatureHint, tagArgTypes } from './signature';
@@ -177,7 +178,7 @@ function generate(group: Group, filename: string | undefined, build: Build): { s
   const started = performance.now();
   let value: unknown;
   try {
-    value = build.instance(def).generate(sig, ctx);
+    value = track(ctx, () => build.instance(def).generate(sig, ctx));
   } catch (e) {
     if (e instanceof MacroCallError) throw argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
     const err = e as Error;

@@ -1,0 +1,97 @@
+/**
+ * Automatic dependency tracking: files a generator reads with plain `fs` and environment
+ * variables it reads from `process.env`, instead of through its context, are still recorded as
+ * dependencies of the expansion (and named in the debug log so authors can switch to `ctx`).
+ *
+ * The `fs` functions are wrapped once, when this module loads — before any macro module is
+ * loaded — so that macros which captured them (`const { readFileSync } = require('fs')`) go
+ * through the wrapper too. Outside a generator call the wrapper costs one null check.
+ */
+import fs from 'fs';
+import path from 'path';
+import { fileURLToPath } from 'url';
+import { debug } from './log';
+
+/** Receives what a generator read while it ran. */
+export interface ReadRecorder {
+  /** A file read (content hash recorded by the recorder). `how` names the fs function. */
+  fileRead(absPath: string, how: string): void;
+  /** An environment variable read. */
+  envRead(name: string): void;
+}
+
+let current: ReadRecorder | null = null;
+/** Depth of reads made by the plugin itself (ctx.readFile…): not reported as undeclared. */
+let ownReads = 0;
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+/** Wraps one fs function so that, inside {@link track}, its path argument is recorded. */
+function wrap(name: 'readFileSync' | 'existsSync' | 'statSync' | 'lstatSync' | 'openSync'): void {
+  const original = fs[name] as unknown as AnyFn;
+  if ((original as { __cachedMacrosTracked?: boolean }).__cachedMacrosTracked) return;
+  const wrapper = function (this: unknown, ...args: unknown[]) {
+    if (current !== null && ownReads === 0) {
+      const file = toPath(args[0]);
+      if (file !== null) current.fileRead(file, `fs.${name}`);
+    }
+    return original.apply(this, args);
+  };
+  Object.defineProperty(wrapper, '__cachedMacrosTracked', { value: true });
+  Object.defineProperty(wrapper, 'name', { value: name });
+  (fs as unknown as Record<string, unknown>)[name] = wrapper;
+}
+
+function toPath(arg: unknown): string | null {
+  if (typeof arg === 'string') return path.resolve(arg);
+  if (arg instanceof URL && arg.protocol === 'file:') return fileURLToPath(arg);
+  if (Buffer.isBuffer(arg)) return path.resolve(arg.toString());
+  return null; // a file descriptor: its path was recorded when it was opened
+}
+
+for (const name of ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync'] as const) wrap(name);
+
+/**
+ * Runs `fn` (a generator call) with plain file and environment reads recorded on `recorder`.
+ * Not re-entrant across recorders: a nested call records on the innermost one.
+ */
+export function track<T>(recorder: ReadRecorder, fn: () => T): T {
+  const previousRecorder = current;
+  const env = process.env;
+  current = recorder;
+  process.env = new Proxy(env, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && current !== null && ownReads === 0) current.envRead(key);
+      return Reflect.get(target, key, receiver);
+    },
+    has(target, key) {
+      if (typeof key === 'string' && current !== null && ownReads === 0) current.envRead(key);
+      return Reflect.has(target, key);
+    },
+  });
+  try {
+    return fn();
+  } finally {
+    process.env = env;
+    current = previousRecorder;
+  }
+}
+
+/** Runs the plugin's own reads (ctx.readFile…) without reporting them as undeclared. */
+export function untracked<T>(fn: () => T): T {
+  ownReads++;
+  try {
+    return fn();
+  } finally {
+    ownReads--;
+  }
+}
+
+/** Logs an undeclared read once per macro and target. */
+const logged = new Set<string>();
+export function logUndeclared(macro: string, what: string, how: string): void {
+  const key = `${macro}\0${what}`;
+  if (logged.has(key)) return;
+  logged.add(key);
+  debug('macro %s read %s directly (%s): recorded as a dependency; use ctx.%s to declare it', macro, what, how, how === 'process.env' ? 'env()' : 'readFile() or ctx.dependsOnFile()');
+}
