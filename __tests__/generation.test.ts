@@ -289,3 +289,24 @@ test('files and variables read with plain fs / process.env are tracked as depend
   expect(genLog().sort()).toEqual(['sneaky.macro.js ("a.txt")', 'sneaky.macro.js ("b.txt")']);
   expect(third['s.js'].code).toContain('"alpha:y"');
 });
+
+test('a dependency that changes back revives the retained expansion instead of regenerating', () => {
+  build(['c.js'], { CM_TEST_A: 'one', CM_TEST_B: '2' });
+  build(['c.js'], { CM_TEST_A: 'two', CM_TEST_B: '2' });
+  genLog();
+  const back = build(['c.js'], { CM_TEST_A: 'one', CM_TEST_B: '2' });
+  expect(genLog()).toEqual([]);
+  expect(back['c.js'].code).toContain('"one"');
+  expect(back['c.js'].report?.macros['./env.macro'].storeHits).toBe(2);
+  // The revived entry is open again: the next build with the same value is a plain hit.
+  build(['c.js'], { CM_TEST_A: 'one', CM_TEST_B: '2' });
+  expect(genLog()).toEqual([]);
+  // Files restored to earlier content work the same way.
+  write('data/a.txt', 'edited\n');
+  build(['c.js'], { CM_TEST_A: 'one', CM_TEST_B: '2' });
+  expect(genLog()).toEqual(['file.macro.js ("a.txt")']);
+  write('data/a.txt', 'alpha\n');
+  const restored = build(['c.js'], { CM_TEST_A: 'one', CM_TEST_B: '2' });
+  expect(genLog()).toEqual([]);
+  expect(restored['c.js'].code).toContain('"alpha"');
+});

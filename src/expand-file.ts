@@ -92,9 +92,9 @@ export function expandFile(program: NodePath<t.Program>, filename: string | unde
 
   const cachedGroups = [...groups.values()].filter((g) => g.def.cached);
   for (const g of cachedGroups) g.report.invalidations += build.register(g.def);
-  const { stale } = lookUp(cachedGroups, build);
-
   const writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>> = [];
+  const { stale } = lookUp(cachedGroups, build, writes);
+
   for (const group of groups.values()) {
     if (group.template && build.options.verify > 0 && Math.random() < build.options.verify) verify(group, filename, build);
     if (group.template) continue;
@@ -137,8 +137,12 @@ function memoryKey(k: EntryKey): string {
   return `${k.macroId}\0${k.fingerprint}\0${k.sigKey}`;
 }
 
-/** Memory tier first, then one store batch; hits whose dependencies changed are stale. */
-function lookUp(groups: readonly Group[], build: Build): { stale: EntryKey[] } {
+/**
+ * Memory tier first, then one store batch; hits whose dependencies changed are stale. Misses
+ * then get one batch of retained (capped) entries: one whose dependencies match again (a file
+ * restored, a variable toggled back) is reused and reopened instead of generating.
+ */
+function lookUp(groups: readonly Group[], build: Build, writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>>): { stale: EntryKey[] } {
   const stale: EntryKey[] = [];
   const fileHash = (p: string) => build.fileHash(p);
   const far: Group[] = [];
@@ -166,6 +170,23 @@ function lookUp(groups: readonly Group[], build: Build): { stale: EntryKey[] } {
     }
     g.report.storeHits++;
     memoryTier.set(memoryKey(entryKey(g)), { template: g.template, deps: entry.deps });
+  });
+  const missed = far.filter((g) => !g.template);
+  if (missed.length === 0) return { stale };
+  build.store.retainedMany(missed.map(entryKey)).forEach((candidates, i) => {
+    const g = missed[i];
+    for (const entry of candidates) {
+      if (!depsUpToDate(entry.deps, fileHash)) continue;
+      try {
+        g.template = parseExpansion(entry.expansion);
+      } catch {
+        continue;
+      }
+      g.report.storeHits++;
+      writes.push({ ...entryKey(g), expansion: entry.expansion, deps: entry.deps });
+      memoryTier.set(memoryKey(entryKey(g)), { template: g.template, deps: entry.deps });
+      return;
+    }
   });
   return { stale };
 }

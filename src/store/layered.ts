@@ -81,6 +81,10 @@ export class LayeredStore implements Store {
     return this.far.stats();
   }
 
+  retainedMany(keys: readonly EntryKey[]): Entry[][] {
+    return this.far.retainedMany(keys);
+  }
+
   dependents(macroId: string, fingerprint: string): Array<{ sigKey: string; deps: readonly Dependency[] }> {
     return this.far.dependents(macroId, fingerprint);
   }

@@ -209,6 +209,15 @@ export class MemoryStore implements Store {
     return { epoch: this.epoch, entries, openEntries, bytes, macros };
   }
 
+  retainedMany(keys: readonly EntryKey[]): Entry[][] {
+    return keys.map((k) =>
+      (this.rows.get(keyString(k)) ?? [])
+        .filter((r) => r.maxEpoch !== null)
+        .sort((a, b) => b.id - a.id)
+        .map((r) => this.view(r)),
+    );
+  }
+
   dependents(macroId: string, fingerprint: string): Array<{ sigKey: string; deps: readonly Dependency[] }> {
     const out: Array<{ sigKey: string; deps: readonly Dependency[] }> = [];
     for (const ks of this.byMacro.get(macroId) ?? []) {

@@ -59,6 +59,9 @@ function prepare(db: Database.Database) {
         WHERE macro_id = @m AND fingerprint = @f AND sig_key = @s AND (max_epoch IS NULL OR max_epoch >= @max))`),
     capKey: p(`UPDATE entries SET max_epoch = ? WHERE macro_id = ? AND fingerprint = ? AND sig_key = ? AND max_epoch IS NULL`),
     deleteRow: p('DELETE FROM entries WHERE id = ?'),
+    retained: p(`SELECT id, min_epoch, max_epoch, payload, checksum FROM entries
+      WHERE macro_id = ? AND fingerprint = ? AND sig_key = ? AND max_epoch IS NOT NULL
+      ORDER BY id DESC LIMIT 8`),
     dependents: p(`SELECT sig_key AS sigKey, deps FROM entries
       WHERE macro_id = ? AND fingerprint = ? AND max_epoch IS NULL AND deps IS NOT NULL`),
     rowsOf: p(`SELECT id, macro_id, fingerprint, sig_key, min_epoch, max_epoch, payload, checksum
@@ -143,6 +146,19 @@ class Queries {
         q.setEpoch.run(now + 1);
         return { epoch: now + 1, bumped: true, previous: null };
       }),
+      retained: db.transaction((keys: readonly EntryKey[], bad: number[]) =>
+        keys.map((k): Entry[] =>
+          (q.retained.all(k.macroId, k.fingerprint, k.sigKey) as EntryRow[]).flatMap((row) => {
+            const decoded = decodePayload(k, row.payload, row.checksum);
+            if (!decoded) {
+              bad.push(row.id);
+              return [];
+            }
+            const { macroId, fingerprint, sigKey } = k;
+            return [{ macroId, fingerprint, sigKey, ...decoded, minEpoch: row.min_epoch, maxEpoch: row.max_epoch }];
+          }),
+        ),
+      ),
       deleteRows: db.transaction((ids: readonly number[]) => {
         for (const id of ids) q.deleteRow.run(id);
       }),
@@ -193,6 +209,11 @@ class Queries {
 
   deleteRows(ids: readonly number[]): void {
     this.tx.deleteRows.immediate(ids);
+  }
+
+  /** Capped rows per key, newest first; rows failing their checksum go to `bad`. */
+  retainedMany(keys: readonly EntryKey[], bad: number[]): Entry[][] {
+    return this.tx.retained.deferred(keys, bad);
   }
 
   definitions(): Array<{ macroId: string; fingerprint: string; files: readonly string[] }> {
@@ -391,6 +412,21 @@ export class SqliteStore implements Store {
       (m) => m.stats(),
       (c) => c.stats(),
       () => ({ epoch: this.lastEpoch, entries: 0, openEntries: 0, bytes: 0, macros: [] }),
+    );
+  }
+
+  retainedMany(keys: readonly EntryKey[]): Entry[][] {
+    if (keys.length === 0) return [];
+    return this.guard(
+      'read retained entries',
+      (m) => m.retainedMany(keys),
+      (c) => {
+        const bad: number[] = [];
+        const out = c.retainedMany(keys, bad);
+        if (bad.length > 0) this.dropBadRows(c, bad);
+        return out;
+      },
+      () => keys.map(() => []),
     );
   }
 

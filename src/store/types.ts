@@ -87,6 +87,12 @@ export interface Store {
    * or variable caps all its dependents in one transaction (one epoch bump per change).
    */
   dependents(macroId: string, fingerprint: string): Array<{ sigKey: string; deps: readonly Dependency[] }>;
+  /**
+   * Capped (retained) entries per key, newest first, checksum-verified: a dependency that
+   * changed back (an environment variable toggled, a file restored) makes one valid again, so
+   * the plugin reuses it instead of generating. One batch per file, only for misses.
+   */
+  retainedMany(keys: readonly EntryKey[]): Entry[][];
   /** Counts hits per macro (best effort, batched). */
   recordHits?(hits: ReadonlyMap<string, number>): void;
   stats(): StoreStats;
