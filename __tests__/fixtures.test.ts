@@ -14,6 +14,7 @@ const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const SUITES = ['signatures', 'expansions', 'call-forms', 'typescript', 'helpers', 'errors'];
 
 for (const suite of SUITES) runFixtures(path.join(FIXTURES, suite));
+runFixtures(path.join(FIXTURES, 'compat')); // babel-plugin-macros createMacro macros (see __tests__/compat.test.ts)
 
 const allCases = (): FixtureCase[] => SUITES.flatMap((suite) => loadFixtures(path.join(FIXTURES, suite)));
 

@@ -816,14 +816,18 @@ describe('describeSignature', () => {
 
 describe('signatureHint', () => {
   test.each<[ArgType[], string]>([
-    [[k('string'), k('number')], 'string_number'],
-    [[c(1)], 'const'],
+    [[k('string'), k('number')], 'str_num'],
+    [[c(1), c(2)], 'num_num'],
     [[obj({})], 'obj'],
     [[arr()], 'arr'],
     [[k('function'), k('unknown')], 'fn_any'],
     [[], 'noargs'],
-    [[k('string'), k('number'), k('boolean')], 'string_number'],
-    [[k('undefined'), k('undefined'), k('undefined')], 'undefined_undefined'],
+    [[k('string'), k('number'), k('boolean')], 'str_num_bool'],
+    [[k('undefined'), k('undefined'), k('undefined'), k('null')], 'undef_undef_undef'],
+    [[c('id=%x'), k('string'), k('number')], 'id_x_str_num'],
+    [[arr(c('Total: '), c('%.2f EUR')), k('number')], 'Total_2f_EUR_num'],
+    [[c(true), c(null), c(undefined), c(1n)], 'true_null_undef_big'],
+    [[c(''), c('42 items'), c('été')], 'str_items_ete'],
   ])('%j → %s', (args, expected) => {
     expect(signatureHint(makeSignature(args))).toBe(expected);
   });

@@ -435,7 +435,7 @@ function generateCorpus(o) {
     picks.forEach((j, k) => {
       const s = sigs[j];
       if ((s.macro === 'validate' || s.macro === 'is') && r.chance(0.4)) {
-        moduleLevel.push(`export const ${s.macro === 'is' ? 'is' : 'check'}${cap(r.pick(NOUNS))}${k} = ${s.macro}(${schemaLiteral(s.schema, '')});`);
+        moduleLevel.push(`export const ${r.pick(NOUNS)}${s.macro === 'is' ? 'Guard' : 'Validator'}${k} = ${s.macro}(${schemaLiteral(s.schema, '')});`);
       } else inFunctions.push((e) => callStatement(r, s, e, k));
     });
     // Distribute the call sites over functions; add plain functions and a class until the size is reached.

@@ -11,6 +11,7 @@ import { openStore } from './store';
 import type { DefinitionResult, Store } from './store/types';
 import { depsUpToDate } from './context';
 import { statSnapshot } from './fingerprint';
+import { ObservedDependencies } from './observed-dependencies';
 import type { Dependency } from './types';
 import type { ExpansionTemplate } from './expansion';
 import type { Generator } from './generator';
@@ -53,6 +54,8 @@ export class Build {
   private readonly instances = new Map<string, Generator>();
   /** Files this build read, with their stats when read (see {@link changedFile}). */
   private readonly watched = new Map<string, string>();
+  /** What this build's output depends on, per macro module (reported to Babel's callers and Jest). */
+  readonly observed = new ObservedDependencies();
 
   constructor(
     readonly options: ResolvedOptions,
@@ -62,7 +65,7 @@ export class Build {
   /** The store, opened on first use. */
   get store(): Store {
     if (!this.storeInstance) {
-      this.storeInstance = openStore({ kind: this.options.store, cacheDir: this.options.cacheDir });
+      this.storeInstance = openStore({ kind: this.options.store, cacheDir: this.options.cacheDir, remote: this.options.remote });
       this.pinnedEpoch = this.storeInstance.currentEpoch();
       debug('build opened store %s at %s, epoch %d', this.storeInstance.name, this.options.cacheDir, this.pinnedEpoch);
     }
@@ -82,6 +85,7 @@ export class Build {
       mod = loadMacroModule(file, cwd);
       this.modules.set(file, mod);
       mod.graph.files.forEach((f, i) => this.watched.set(f, mod?.snapshot.split('|')[i] ?? ''));
+      this.observed.module(file, mod.graph.files);
     }
     return mod;
   }
@@ -146,11 +150,21 @@ export class Build {
     return g;
   }
 
+  /**
+   * Notes what an expansion of `def` read (when generated, or served from a cache): the files
+   * become watched (see {@link changedFile}) and everything is recorded in {@link observed}.
+   */
+  noteReads(def: MacroDefinition, deps: readonly Dependency[]): void {
+    for (const d of deps) if (d.kind === 'file' && !this.watched.has(d.path)) this.watched.set(d.path, statSnapshot([d.path]));
+    this.observed.reads(def.module.file, deps);
+  }
+
   /** Content hash of a dependency file, memoised for the build. */
   fileHash(path: string): string {
     let h = this.fileHashes.get(path);
     if (h === undefined) {
       this.watched.set(path, statSnapshot([path]));
+      this.observed.file(path);
       h = hashFile(path) ?? 'missing';
       this.fileHashes.set(path, h);
     }

@@ -4,6 +4,7 @@
  * and write the new entries in one batch. Nothing is written unless the whole file succeeded.
  */
 import path from 'path';
+import type { PluginPass } from '@babel/core';
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
 import type { Build } from './build';
@@ -13,9 +14,10 @@ import { depsUpToDate, MacroCallError, RecordingContext } from './context';
 import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTemplate } from './expansion';
 import { debug } from './log';
 import { track } from './tracking';
-import { exportOf, resolveMacro, type MacroDefinition } from './macro-loader';
+import { babelMacroOf, runBabelMacros } from './compat/babel-plugin-macros';
+import { exportOf, resolveMacro, type MacroDefinition, type MacroModule } from './macro-loader';
 import { isMacroSource } from './options';
-import { applyConstArgs, inferArgType, makeSignature, signatureHint, tagArgTypes } from './signature';
+import { applyConstArgs, describeSignature, inferArgType, makeSignature, signatureHint, tagArgTypes } from './signature';
 import { FileSplicer } from './splice';
 import type { Entry, EntryKey } from './store/types';
 import type { Dependency, FileReport, MacroReport, SerializedExpansion, Signature } from './types';
@@ -29,38 +31,50 @@ interface Group {
   template?: ExpansionTemplate;
 }
 
-/** Expands every macro call in `program`; returns the file's report, or null when it imports no macro. */
-export function expandFile(program: NodePath<t.Program>, filename: string | undefined, cwd: string, build: Build): FileReport | null {
-  const body = program.get('body');
-  for (const p of body) {
+/** What babel-plugin-macros passes its macros besides references (see compat/). */
+export interface BabelMacrosContext {
+  /** Babel's plugin API object. */
+  readonly babel: unknown;
+  readonly state: PluginPass;
+}
+
+/**
+ * Expands every macro call in `program`; returns the file's report, or null when it imports no
+ * macro. babel-plugin-macros `createMacro` macros (when `babelMacros` is given) run first, in
+ * source order, then Generator macros expand over the result.
+ */
+export function expandFile(
+  program: NodePath<t.Program>,
+  filename: string | undefined,
+  cwd: string,
+  build: Build,
+  babelMacros?: BabelMacrosContext,
+): FileReport | null {
+  for (const p of program.get('body')) {
     if ((p.isExportNamedDeclaration() || p.isExportAllDeclaration()) && p.node.source && isMacroSource(p.node.source.value, build.options)) {
       throw p.buildCodeFrameError(
         `Macros from '${p.node.source.value}' cannot be re-exported: they exist only at build time. Import them where they are called.`,
       );
     }
   }
-  const imports = body.filter(
-    (p): p is NodePath<t.ImportDeclaration> => p.isImportDeclaration() && isMacroSource(p.node.source.value, build.options),
-  );
-  if (imports.length === 0) return null;
-
+  const load = (source: string, sourcePath: NodePath, decl: NodePath) => loadImported(source, sourcePath, decl, filename, cwd, build);
   const macros: Record<string, MacroReport> = {};
+  const compatRuns = babelMacros
+    ? runBabelMacros(program, { ...babelMacros, filename, cwd, build, load, report: macros, isMacroSource: (s) => isMacroSource(s, build.options) })
+    : 0;
+  const imports = program
+    .get('body')
+    .filter((p): p is NodePath<t.ImportDeclaration> => p.isImportDeclaration() && isMacroSource(p.node.source.value, build.options))
+    .map((decl) => ({ decl, mod: load(decl.node.source.value, decl.get('source'), decl) }))
+    .filter(({ mod }) => !babelMacros || !babelMacroOf(mod.exports)); // createMacro imports kept with keepImports
+  if (imports.length === 0) return compatRuns > 0 ? finish({ epoch: null, macros }, filename, cwd) : null;
+  // The createMacro macros changed the AST: find the Generator references afresh.
+  if (compatRuns > 0) program.scope.crawl();
+
   const groups = new Map<string, Group>();
   const sites: Array<[CallSite, Group]> = [];
-  for (const decl of imports) {
+  for (const { decl, mod } of imports) {
     const source = decl.node.source.value;
-    let file: string;
-    try {
-      file = resolveMacro(source, filename, cwd);
-    } catch (e) {
-      throw decl.get('source').buildCodeFrameError(`Cannot resolve the macro module '${source}': ${(e as Error).message.split('\n')[0]}`);
-    }
-    let mod;
-    try {
-      mod = build.module(file, cwd);
-    } catch (e) {
-      throw decl.buildCodeFrameError(`The macro module '${source}' failed to load: ${(e as Error).message}`);
-    }
     checkSpecifiers(decl, (name) => build.definition(mod, name) !== null, (name) => exportOf(mod, name));
     for (const site of collectSites(decl).sites) {
       const def = build.definition(mod, site.importedName);
@@ -94,6 +108,7 @@ export function expandFile(program: NodePath<t.Program>, filename: string | unde
   for (const g of cachedGroups) g.report.invalidations += build.register(g.def);
   const writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>> = [];
   const { stale } = lookUp(cachedGroups, build, writes);
+  const hits = hitsByMacro(cachedGroups);
 
   for (const group of groups.values()) {
     if (group.template && build.options.verify > 0 && Math.random() < build.options.verify) verify(group, filename, build);
@@ -103,7 +118,7 @@ export function expandFile(program: NodePath<t.Program>, filename: string | unde
     if (group.def.cached) {
       const key = entryKey(group);
       writes.push({ ...key, expansion: serialized, deps });
-      memoryTier.set(memoryKey(key), { template: group.template, deps });
+      memoryTier.set(memoryKey(build, key), { template: group.template, deps });
     }
   }
 
@@ -113,28 +128,63 @@ export function expandFile(program: NodePath<t.Program>, filename: string | unde
   for (const group of groups.values()) {
     const first = group.sites[0];
     const hint = `${first.displayName.replace(/\W/g, '_')}$${signatureHint(group.sig)}`;
-    hoisted.set(group, splicer.hoist(group.template as ExpansionTemplate, hint, first.path.node.loc));
+    const id = splicer.hoist(group.template as ExpansionTemplate, hint, first.path.node.loc);
+    hoisted.set(group, id);
+    // Ties a name seen in a stack trace or a debugger to its macro, signature and first call site.
+    if (id) debug('%s:%s: %s = %s%s', fileLabel(filename, cwd), first.path.node.loc?.start.line ?? '?', id.name, first.displayName, describeSignature(group.sig));
   }
   sites.sort(([a], [b]) => (b.path.node.start ?? 0) - (a.path.node.start ?? 0));
   for (const [site, group] of sites) {
     splicer.rewrite(site.path, group.template as ExpansionTemplate, hoisted.get(group) ?? null, siteArguments(site));
   }
-  for (const decl of imports) decl.remove();
+  for (const { decl } of imports) decl.remove();
   splicer.finish();
 
   if (stale.length > 0) build.advanceEpoch(build.store.invalidate(stale));
   if (writes.length > 0) build.store.putMany(writes);
-  const report: FileReport = { epoch: writes.length + cachedGroups.length > 0 ? build.epoch : null, macros };
-  debug('%s: %s', filename ? path.relative(cwd, filename) : '<unknown file>', summarize(report));
+  if (hits.size > 0) build.store.recordHits?.(hits);
+  const remote = build.store.takeRemoteReport?.();
+  return finish({ epoch: writes.length + cachedGroups.length > 0 ? build.epoch : null, macros, ...(remote && { remote }) }, filename, cwd);
+}
+
+function finish(report: FileReport, filename: string | undefined, cwd: string): FileReport {
+  debug('%s: %s', fileLabel(filename, cwd), summarize(report));
   return report;
+}
+
+function fileLabel(filename: string | undefined, cwd: string): string {
+  return filename ? path.relative(cwd, filename) : '<unknown file>';
+}
+
+/** Resolves and loads an imported (or required) macro module; failures are code-framed. */
+function loadImported(source: string, sourcePath: NodePath, decl: NodePath, filename: string | undefined, cwd: string, build: Build): MacroModule {
+  let file: string;
+  try {
+    file = resolveMacro(source, filename, cwd);
+  } catch (e) {
+    throw sourcePath.buildCodeFrameError(`Cannot resolve the macro module '${source}': ${(e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    return build.module(file, cwd);
+  } catch (e) {
+    throw decl.buildCodeFrameError(`The macro module '${source}' failed to load: ${(e as Error).message}`);
+  }
+}
+
+/** Signatures served from the memory tier or the store, per macro id (for `cached-macros stats`). */
+function hitsByMacro(groups: readonly Group[]): Map<string, number> {
+  const hits = new Map<string, number>();
+  for (const g of groups) if (g.template) hits.set(g.def.id, (hits.get(g.def.id) ?? 0) + 1);
+  return hits;
 }
 
 function entryKey(g: Group): EntryKey {
   return { macroId: g.def.id, fingerprint: g.def.fingerprint, sigKey: g.sig.key };
 }
 
-function memoryKey(k: EntryKey): string {
-  return `${k.macroId}\0${k.fingerprint}\0${k.sigKey}`;
+/** Keys of the process-wide parsed-expansion tier: per store, so a memory-store build never hides entries from a persistent one. */
+function memoryKey(build: Build, k: EntryKey): string {
+  return `${build.options.store}:${build.options.cacheDir}\0${k.macroId}\0${k.fingerprint}\0${k.sigKey}`;
 }
 
 /**
@@ -147,10 +197,11 @@ function lookUp(groups: readonly Group[], build: Build, writes: Array<Omit<Entry
   const fileHash = (p: string) => build.fileHash(p);
   const far: Group[] = [];
   for (const g of groups) {
-    const mem = memoryTier.get(memoryKey(entryKey(g)));
+    const mem = memoryTier.get(memoryKey(build, entryKey(g)));
     if (mem && depsUpToDate(mem.deps, fileHash)) {
       g.template = mem.template;
       g.report.memoryHits++;
+      build.noteReads(g.def, mem.deps);
     } else far.push(g);
   }
   if (far.length === 0) return { stale };
@@ -169,7 +220,8 @@ function lookUp(groups: readonly Group[], build: Build, writes: Array<Omit<Entry
       return; // checksummed but unparsable (written by a broken version): regenerate
     }
     g.report.storeHits++;
-    memoryTier.set(memoryKey(entryKey(g)), { template: g.template, deps: entry.deps });
+    build.noteReads(g.def, entry.deps);
+    memoryTier.set(memoryKey(build, entryKey(g)), { template: g.template, deps: entry.deps });
   });
   const missed = far.filter((g) => !g.template);
   if (missed.length === 0) return { stale };
@@ -183,8 +235,9 @@ function lookUp(groups: readonly Group[], build: Build, writes: Array<Omit<Entry
         continue;
       }
       g.report.storeHits++;
+      build.noteReads(g.def, entry.deps);
       writes.push({ ...entryKey(g), expansion: entry.expansion, deps: entry.deps });
-      memoryTier.set(memoryKey(entryKey(g)), { template: g.template, deps: entry.deps });
+      memoryTier.set(memoryKey(build, entryKey(g)), { template: g.template, deps: entry.deps });
       return;
     }
   });
@@ -218,7 +271,9 @@ function generate(group: Group, filename: string | undefined, build: Build): { s
   }
   try {
     const serialized = serializeExpansion(value, sig.args.length, ctx.helpers);
-    return { serialized, deps: [...ctx.deps.values()] };
+    const deps = [...ctx.deps.values()];
+    build.noteReads(def, deps);
+    return { serialized, deps };
   } catch (e) {
     if (!(e instanceof ExpansionError)) throw e;
     throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned an invalid expansion for the signature ${sig.key}: ${e.message}`);
@@ -269,11 +324,13 @@ function checkSpecifiers(decl: NodePath<t.ImportDeclaration>, isMacro: (name: st
 function notAGenerator(source: string, name: string, value: unknown): string {
   const what = name === 'default' ? 'default export' : `export "${name}"`;
   if (value === undefined) return `The macro module '${source}' has no ${what}.`;
-  return `The ${what} of the macro module '${source}' is not a Generator subclass (extend Generator or CachedGenerator from babel-plugin-cached-macros).`;
+  return `The ${what} of the macro module '${source}' is not a Generator subclass (extend Generator or CachedGenerator from babel-plugin-cached-macros, or export a babel-plugin-macros createMacro macro as the module).`;
 }
 
 function summarize(report: FileReport): string {
   return Object.entries(report.macros)
-    .map(([name, m]) => `${name}: ${m.calls} calls, ${m.signatures} signatures, ${m.generated} generated, ${m.memoryHits + m.storeHits} hits${m.invalidations ? `, ${m.invalidations} invalidated` : ''}`)
+    .map(([name, m]) => m.compat
+      ? `${name}: ${m.calls} references, ${m.generated} runs (createMacro, uncached)`
+      : `${name}: ${m.calls} calls, ${m.signatures} signatures, ${m.generated} generated, ${m.memoryHits + m.storeHits} hits${m.invalidations ? `, ${m.invalidations} invalidated` : ''}`)
     .join('; ');
 }

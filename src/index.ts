@@ -13,7 +13,8 @@ import plugin from './plugin';
 export default plugin;
 export { METADATA_KEY } from './plugin';
 export { Generator, CachedGenerator, isGeneratorClass, type ConstArgs, type GeneratorClass } from './generator';
-export type { PluginOptions } from './options';
+export { macro, type Macro } from './macro';
+export type { PluginOptions, RemoteOptions } from './options';
 export type {
   ArgType,
   Code,
@@ -24,6 +25,7 @@ export type {
   GenerateContext,
   HelperImport,
   MacroReport,
+  RemoteReport,
   SerializedExpansion,
   Signature,
 } from './types';

@@ -24,6 +24,7 @@ export function debug(...args: unknown[]): void {
 }
 
 const warned = new Set<string>();
+let printed = 0;
 
 /**
  * Prints `[cached-macros] warning: <message>` to stderr the first time `key` is seen in this
@@ -33,8 +34,14 @@ const warned = new Set<string>();
 export function warnOnce(key: string, message: string): boolean {
   if (warned.has(key)) return false;
   warned.add(key);
+  printed++;
   process.stderr.write(`${PREFIX} warning: ${message}\n`);
   return true;
+}
+
+/** How many warnings this process printed: the CLI exits non-zero when a store fault was warned about. */
+export function warningCount(): number {
+  return printed;
 }
 
 /** Forgets which warnings were printed (for tests). */

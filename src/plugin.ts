@@ -1,15 +1,26 @@
 /**
- * The Babel plugin: thin glue between Babel and {@link expandFile}. The factory creates a
- * {@link Build} and keys `api.cache` on the stats of every macro definition file known so far,
- * so Babel re-creates the plugin (a new build, with the changed macro loaded afresh) when one
- * is edited; it also reports those files as external dependencies for watchers and loaders.
+ * The Babel plugin: thin glue between Babel and {@link expandFile}.
+ *
+ * A {@link Build} lives until a file it read (a macro definition file, a file an expansion
+ * read) changes on disk: `api.cache` is keyed on that, so Babel calls the factory again and the
+ * next file starts a new build, with the changed macro loaded afresh (watch mode, Jest).
+ *
+ * Babel takes external dependencies only in the factory (babel/babel#16016), so the factory
+ * reports everything known to affect output (see {@link ExternalDependencies}); when a transform
+ * depends on a file the report lacks, `api.cache` also changes, and the next file gets a factory
+ * run that reports it — with the same build, so the build keeps its pinned epoch.
  */
+import fs from 'fs';
+import path from 'path';
 import type { ConfigAPI, PluginObj, PluginPass } from '@babel/core';
 import { Build } from './build';
+import { manifestFor } from './dependency-manifest';
 import { expandFile } from './expand-file';
-import { statSnapshot } from './fingerprint';
+import { CONTROL_DIR, ExternalDependencies } from './external-dependencies';
 import { loadedModules } from './macro-loader';
-import { resolveOptions, type PluginOptions } from './options';
+import { resolveOptions, type PluginOptions, type ResolvedOptions } from './options';
+import { openStore } from './store';
+import { STORE_FILE } from './store/sqlite-open';
 import type { FileReport } from './types';
 
 type Api = ConfigAPI & { version: string; addExternalDependency?: (file: string) => void; assertVersion(v: number | string): void };
@@ -17,40 +28,86 @@ type Api = ConfigAPI & { version: string; addExternalDependency?: (file: string)
 /** Key under which each file's report is stored in `file.metadata`. */
 export const METADATA_KEY = 'cachedMacros';
 
-/** Definition files of every macro module this process has loaded. */
-function knownDefinitionFiles(): string[] {
-  return [...new Set(loadedModules().flatMap((m) => m.graph.files))].sort();
+/** Marks the plugin function, so the Jest transformer finds it in a Babel config (two copies of the package agree). */
+export const PLUGIN_BRAND = Symbol.for('babel-plugin-cached-macros.plugin');
+
+/**
+ * Builds by cwd and options, shared by successive instances of the plugin: an instance made
+ * because the report was incomplete keeps the build; one made because a file changed does not.
+ */
+const builds = new Map<string, Build>();
+const retired = new WeakSet<Build>();
+/** The `observed.version` of each build when last recorded in the manifest. */
+const recorded = new WeakMap<Build, number>();
+
+/** Files known to affect the output of builds with these options: the manifest's, the store's, this process's. */
+function knownFiles(options: ResolvedOptions): string[] {
+  const files = manifestFor(options).files();
+  // Only a store that exists: a config whose files use no macro must not create one.
+  if (options.store === 'fs' && fs.existsSync(path.join(options.cacheDir, STORE_FILE))) {
+    for (const d of openStore({ kind: 'fs', cacheDir: options.cacheDir }).definitions()) files.push(...d.files);
+  }
+  for (const m of loadedModules()) files.push(...m.graph.files);
+  return files;
+}
+
+/** A stable string for the raw options (RegExps included). */
+function optionsKey(raw: unknown): string {
+  return JSON.stringify(raw ?? {}, (_k, v: unknown) => (v instanceof RegExp ? `/${v.source}/${v.flags}` : v));
 }
 
 export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
   api.assertVersion(7);
   const babelMajor = Number(api.version.split('.')[0]);
-  const builds = new Map<string, Build>();
-  // The same build (pinned definitions and epoch) until a file it read changes on disk: then
-  // Babel calls this factory again and the next file starts a new build (watch mode, Jest).
+  const key = optionsKey(rawOptions);
+  // Babel's cwd is not known here; process.cwd() is its default (babel-loader, babel-jest).
+  const options = resolveOptions(rawOptions, process.cwd());
+  const report = new ExternalDependencies(knownFiles(options), options.store === 'fs' ? path.join(options.cacheDir, CONTROL_DIR) : null);
+  const used = new Set<Build>();
+  // Once this instance is outdated it stays so: Babel checks every older instance per file.
+  let outdated = '';
   api.cache.using(() => {
-    for (const build of builds.values()) {
+    if (outdated) return outdated;
+    if (report.missing !== null) return (outdated = `unreported:${report.missing}`);
+    for (const build of used) {
       const changed = build.changedFile();
-      if (changed) return `changed:${changed}:${statSnapshot([changed])}`;
+      if (changed) {
+        retired.add(build);
+        return (outdated = `changed:${changed}`);
+      }
     }
     return '';
   });
-  // Babel takes external dependencies only here, not during traversal (babel/babel#16016).
-  for (const f of knownDefinitionFiles()) api.addExternalDependency?.(f);
+  for (const f of report.files) api.addExternalDependency?.(f);
 
   return {
     name: 'cached-macros',
     visitor: {
       Program(program, state) {
         const cwd = state.file.opts.cwd ?? process.cwd();
-        let build = builds.get(cwd);
-        if (!build) {
+        let build = builds.get(`${cwd}\0${key}`);
+        // A build inherited from an earlier instance may have gone stale before this one's first file.
+        if (build && !used.has(build) && build.changedFile() !== null) retired.add(build);
+        if (!build || retired.has(build)) {
           build = new Build(resolveOptions(rawOptions, cwd), babelMajor);
-          builds.set(cwd, build);
+          builds.set(`${cwd}\0${key}`, build);
         }
-        const report: FileReport | null = expandFile(program, state.filename, cwd, build);
-        if (report) (state.file.metadata as unknown as Record<string, unknown>)[METADATA_KEY] = report;
+        used.add(build);
+        let fileReport: FileReport | null;
+        try {
+          fileReport = expandFile(program, state.filename, cwd, build, { babel: api, state });
+        } finally {
+          // Before the result leaves Babel: Jest keys and babel-loader's cache read these next.
+          if (recorded.get(build) !== build.observed.version) {
+            manifestFor(build.options).record(build.observed.entries());
+            recorded.set(build, build.observed.version);
+          }
+          report.check(build.observed);
+        }
+        if (fileReport) (state.file.metadata as unknown as Record<string, unknown>)[METADATA_KEY] = fileReport;
       },
     },
   };
 }
+
+Object.defineProperty(cachedMacrosPlugin, PLUGIN_BRAND, { value: true });

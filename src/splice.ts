@@ -22,8 +22,8 @@ export class FileSplicer {
     const id = this.program.scope.generateUidIdentifier(nameHint);
     const init = this.instantiate(template.hoist, template.helpers, null);
     const decl = t.variableDeclaration('const', [t.variableDeclarator(id, init)]);
-    // Map the hoisted binding to the first call site that produced it (for source maps).
-    if (loc) decl.loc = init.loc = loc;
+    // Source maps: the hoisted binding (all of it) maps to the first call site that produced it.
+    stampLoc(decl, loc);
     this.hoisted.push(decl);
     return id;
   }
@@ -32,9 +32,8 @@ export class FileSplicer {
   rewrite(site: NodePath, template: ExpansionTemplate, hoistedId: t.Identifier | null, args: readonly t.Expression[]): void {
     const inline = this.instantiate(template.inline, template.helpers, hoistedId);
     const replacement = substituteArgs(inline, args, site);
-    // Keep the call site's location on every node we create, so maps point at the call.
-    const loc = site.node.loc;
-    if (loc) t.traverseFast(replacement, (n) => void (n.loc ??= loc));
+    // Source maps: the created code maps to the call site; the arguments keep their own locations.
+    stampLoc(replacement, site.node.loc);
     site.replaceWith(replacement);
   }
 
@@ -66,11 +65,30 @@ export class FileSplicer {
   private instantiate(code: t.Expression, helpers: readonly HelperImport[], hoistedId: t.Identifier | null): t.Expression {
     const byPlaceholder = new Map(helpers.map((h) => [h.placeholder, h]));
     return replaceIdentifiers(t.cloneNode(code, true, true), (name) => {
-      if (name === HOISTED && hoistedId) return t.cloneNode(hoistedId);
+      // Without location: the declaration's maps to the first call site, not to this one.
+      if (name === HOISTED && hoistedId) return t.cloneNode(hoistedId, false, true);
       const h = byPlaceholder.get(name);
-      return h ? t.cloneNode(this.helperId(h)) : null;
+      return h ? t.cloneNode(this.helperId(h), false, true) : null;
     });
   }
+}
+
+/**
+ * Gives every node in `root` that has no location (code created from an expansion, which is
+ * shared by every file and so carries none) the start of `site`: Babel's generator maps each
+ * node to its `loc`, so a stack frame inside an expansion points at the call that produced it.
+ * A point, not the call's whole range: in a multi-line call the created code maps to the line
+ * that names the macro. Created identifiers get no source-map name (an empty `identifierName`;
+ * otherwise Babel names every identifier after itself): they have no original name, and Node's
+ * `--enable-source-maps` would show a parameter's name in place of the hoisted function's own.
+ */
+export function stampLoc(root: t.Node, site: t.SourceLocation | null | undefined): void {
+  if (!site) return;
+  const point: t.SourceLocation = { start: site.start, end: site.start, filename: site.filename, identifierName: undefined };
+  const unnamed: t.SourceLocation = { ...point, identifierName: '' };
+  t.traverseFast(root, (n) => {
+    if (!n.loc) n.loc = n.type === 'Identifier' ? unnamed : point;
+  });
 }
 
 /**

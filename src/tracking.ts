@@ -93,5 +93,8 @@ export function logUndeclared(macro: string, what: string, how: string): void {
   const key = `${macro}\0${what}`;
   if (logged.has(key)) return;
   logged.add(key);
-  debug('macro %s read %s directly (%s): recorded as a dependency; use ctx.%s to declare it', macro, what, how, how === 'process.env' ? 'env()' : 'readFile() or ctx.dependsOnFile()');
+  // The logger reads CACHED_MACROS_DEBUG: that must not become a dependency of the expansion.
+  untracked(() =>
+    debug('macro %s read %s directly (%s): recorded as a dependency; use ctx.%s to declare it', macro, what, how, how === 'process.env' ? 'env()' : 'readFile() or ctx.dependsOnFile()'),
+  );
 }

@@ -92,6 +92,26 @@ export interface SerializedExpansion {
 export interface FileReport {
   readonly epoch: number | null;
   readonly macros: Record<string, MacroReport>;
+  /** The shared remote tier's part in this file, when one is configured and was consulted. */
+  readonly remote?: RemoteReport;
+}
+
+/** What the shared remote tier did for one file (one batch of lookups, one of writes). */
+export interface RemoteReport {
+  /** Entries found on the server and verified. */
+  hits: number;
+  /** Keys looked up and not found (or rejected). */
+  misses: number;
+  /** Entries found but rejected: unsigned, tampered with, or signed with another key or namespace. */
+  rejected: number;
+  /** Entries written. */
+  written: number;
+  /** Round trips made (at most one lookup and one write per file). */
+  batches: number;
+  /** Time spent waiting for the server, ms (the bridge included). */
+  ms: number;
+  /** True when the server was unavailable (the file was built from the local tiers alone). */
+  down: boolean;
 }
 
 /** Per-macro counters for one file. */
@@ -112,4 +132,10 @@ export interface MacroReport {
   cached: boolean;
   /** Time spent in the generator, ms. */
   generateMs: number;
+  /**
+   * True for a babel-plugin-macros `createMacro` macro: run once per import (or `require`)
+   * declaration, never cached. `calls` counts its references, `generated` its runs;
+   * `signatures` and the hit counters stay 0.
+   */
+  compat?: boolean;
 }

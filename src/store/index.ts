@@ -3,8 +3,11 @@
  * @packageDocumentation
  */
 import { resolve } from 'node:path';
+import { hash } from '../hash';
+import type { ResolvedRemoteOptions } from '../options';
 import { LayeredStore } from './layered';
 import { MemoryStore } from './memory';
+import { RemoteTier } from './remote';
 import { openSqliteStore } from './sqlite';
 import type { Store } from './types';
 
@@ -12,6 +15,7 @@ export type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './typ
 export { MemoryStore } from './memory';
 export { LayeredStore } from './layered';
 export { openSqliteStore, SqliteStore } from './sqlite';
+export { RemoteTier } from './remote';
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
@@ -19,6 +23,8 @@ export interface OpenStoreOptions {
   readonly kind: 'fs' | 'memory';
   /** The cache directory (normally `node_modules/.cache/cached-macros`). */
   readonly cacheDir: string;
+  /** A shared remote tier behind the local ones; absent or null for none. */
+  readonly remote?: ResolvedRemoteOptions | null;
 }
 
 /** Keys the near (memory) tier of a persistent store keeps; misses fall through to SQLite. */
@@ -30,14 +36,32 @@ const NEAR_TIER_KEYS = 50_000;
  * closes the file, which reopens on next use, so a shared instance is never left unusable.
  */
 const opened = new Map<string, Store>();
+/** The same with a remote tier, per cache directory and remote configuration. */
+const openedRemote = new Map<string, LayeredStore>();
+/** One remote tier per configuration per process (the worker thread is shared by all). */
+const remotes = new Map<string, RemoteTier>();
+
+/** The remote tier for `options`, and its identity (the signing key hashed, never kept in a map key). */
+function remoteTier(options: ResolvedRemoteOptions): { id: string; tier: RemoteTier } {
+  const id = JSON.stringify({ ...options, signingKey: hash(options.signingKey) });
+  let tier = remotes.get(id);
+  if (!tier) remotes.set(id, (tier = new RemoteTier(options)));
+  return { id, tier };
+}
 
 /**
  * Opens the store for a build. `'fs'` never fails: an unusable cache directory yields an
  * in-memory store with one warning. `'memory'` returns a new, unshared store each time, so
- * builds (and tests) using it are isolated.
+ * builds (and tests) using it are isolated. With `remote`, the local tiers are layered over the
+ * shared remote tier (see remote.ts), which a new build may retry if it was down.
  */
 export function openStore(options: OpenStoreOptions): Store {
-  if (options.kind === 'memory') return new MemoryStore();
+  const remote = options.remote ? remoteTier(options.remote) : null;
+  // Opening the store starts a build: a remote server that was down may be tried again.
+  remote?.tier.beginBuild();
+  if (options.kind === 'memory') {
+    return remote ? new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), new MemoryStore(), remote.tier) : new MemoryStore();
+  }
   const dir = resolve(options.cacheDir);
   let store = opened.get(dir);
   if (!store) {
@@ -45,11 +69,23 @@ export function openStore(options: OpenStoreOptions): Store {
     store = far instanceof MemoryStore ? far : new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), far);
     opened.set(dir, store);
   }
-  return store;
+  if (!remote) return store;
+  const key = `${dir}\0${remote.id}`;
+  let layered = openedRemote.get(key);
+  if (!layered) {
+    // Shares the local persistent tier (or its memory fallback) with the store opened without a remote.
+    const far = store instanceof LayeredStore ? store.far : store;
+    layered = new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), far, remote.tier);
+    openedRemote.set(key, layered);
+  }
+  return layered;
 }
 
 /** Closes and forgets every store opened by {@link openStore} (for tests and process exit). */
 export function closeAllStores(): void {
-  for (const store of opened.values()) store.close();
+  for (const store of [...opened.values(), ...openedRemote.values()]) store.close();
   opened.clear();
+  openedRemote.clear();
+  for (const remote of remotes.values()) remote.close();
+  remotes.clear();
 }

@@ -1,24 +1,28 @@
 /**
- * Composes a near (in-process) tier and a far (persistent) tier, after Parcel's layered cache:
- * read near, fall back to far and back-fill near; write both. The far tier owns epochs and
- * definitions. The near tier is a cache of far rows: its validity windows are advisory (keys
- * carry the definition fingerprint, and the plugin checks every hit's dependencies).
+ * Composes a near (in-process) tier, a far (persistent) tier and optionally a shared remote tier,
+ * after Parcel's layered cache: read near, fall back to far, then to remote, back-filling the
+ * nearer tiers; write all of them, one batch each. The far tier owns epochs and definitions. The
+ * near tier is a cache of far rows: its validity windows are advisory (keys carry the definition
+ * fingerprint, and the plugin checks every hit's dependencies). The remote tier has no epochs at
+ * all: its hits are valid for the fingerprint they are keyed by, and become local entries.
  * @packageDocumentation
  */
 import type { MemoryStore } from './memory';
+import type { RemoteTier } from './remote';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
-import type { Dependency } from '../types';
+import type { Dependency, RemoteReport } from '../types';
 
 /** A {@link Store} reading through an in-memory tier to a persistent one. */
 export class LayeredStore implements Store {
   constructor(
     readonly near: MemoryStore,
     readonly far: Store,
+    readonly remote: RemoteTier | null = null,
   ) {}
 
-  /** Both tiers' names (the far one changes if it degrades to memory). */
+  /** The tiers' names (the far one changes if it degrades to memory). */
   get name(): string {
-    return `${this.near.name}+${this.far.name}`;
+    return `${this.near.name}+${this.far.name}${this.remote ? `+${this.remote.name}` : ''}`;
   }
 
   currentEpoch(): number {
@@ -52,14 +56,41 @@ export class LayeredStore implements Store {
       epoch,
     );
     const fill: Entry[] = [];
+    const farMisses: number[] = [];
     found.forEach((e, j) => {
       if (e) fill.push((out[missing[j]] = e));
+      else farMisses.push(missing[j]);
     });
     this.near.fill(fill);
+    if (this.remote && farMisses.length > 0) this.readRemote(keys, farMisses, epoch, out);
     return out;
   }
 
   putMany(entries: ReadonlyArray<Omit<Entry, 'minEpoch' | 'maxEpoch'>>): void {
+    this.putLocal(entries);
+    this.remote?.putMany(entries);
+  }
+
+  takeRemoteReport(): RemoteReport | null {
+    return this.remote?.takeReport() ?? null;
+  }
+
+  /** One MGET for what no local tier had; hits are written to the local tiers (not back to remote). */
+  private readRemote(keys: readonly EntryKey[], indexes: readonly number[], epoch: number, out: Array<Entry | undefined>): void {
+    const remote = this.remote as RemoteTier;
+    const got = remote.getMany(indexes.map((i) => keys[i]));
+    const hits: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>> = [];
+    got.forEach((decoded, j) => {
+      if (!decoded) return;
+      const { macroId, fingerprint, sigKey } = keys[indexes[j]];
+      const entry = { macroId, fingerprint, sigKey, expansion: decoded.expansion, deps: decoded.deps };
+      hits.push(entry);
+      out[indexes[j]] = { ...entry, minEpoch: epoch, maxEpoch: null };
+    });
+    if (hits.length > 0) this.putLocal(hits);
+  }
+
+  private putLocal(entries: ReadonlyArray<Omit<Entry, 'minEpoch' | 'maxEpoch'>>): void {
     this.far.putMany(entries);
     this.near.syncEpoch(this.far.currentEpoch());
     this.near.putMany(entries);

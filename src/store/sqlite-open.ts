@@ -161,6 +161,9 @@ function sleepMs(ms: number): void {
 function connect<T>(file: string, ino: number | null, init: (opened: OpenedFile) => T): T {
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
+    // auto_vacuum can only be chosen before the header is written, which switching to WAL does:
+    // set it first on a new (empty) file, or gc could never hand pages back. (No-op otherwise.)
+    if (ino === null || statSync(file).size === 0) db.pragma('auto_vacuum = INCREMENTAL');
     // The first statement reads the header: a file that is not a database fails here (NOTADB).
     // Switching to WAL needs a moment alone with the file, so retry briefly when busy.
     for (let i = 0; ; i++) {

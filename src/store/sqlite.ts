@@ -69,6 +69,11 @@ function prepare(db: Database.Database) {
     gcCapped: p('DELETE FROM entries WHERE max_epoch IS NOT NULL AND max_epoch < ?'),
     gcOrphans: p(`DELETE FROM entries WHERE max_epoch IS NOT NULL
       AND macro_id NOT IN (SELECT macro_id FROM definitions)`),
+    // trim: the bytes each row stores, in eviction order (capped rows, oldest epoch first; then
+    // open rows, oldest written first).
+    trimOrder: p(`SELECT id, length(CAST(payload AS BLOB)) + COALESCE(length(CAST(deps AS BLOB)), 0)
+        + length(CAST(macro_id AS BLOB)) + length(CAST(sig_key AS BLOB)) + length(fingerprint) + length(checksum) AS bytes
+      FROM entries ORDER BY max_epoch IS NULL, max_epoch, id`),
     counts: p('SELECT COUNT(*) AS entries, COALESCE(SUM(max_epoch IS NULL), 0) AS openEntries FROM entries'),
     macroStats: p(`SELECT d.macro_id AS macroId, d.fingerprint, d.since_epoch AS sinceEpoch, d.hits,
         (SELECT COUNT(*) FROM entries e WHERE e.macro_id = d.macro_id) AS entries
@@ -77,6 +82,9 @@ function prepare(db: Database.Database) {
 }
 
 type Def = { fingerprint: string; sinceEpoch: number } | undefined;
+
+/** `PRAGMA auto_vacuum` value of INCREMENTAL. */
+const AUTO_VACUUM_INCREMENTAL = 2;
 type Encoded = ReadonlyArray<readonly [NewEntry, EncodedPayload]>;
 
 /**
@@ -166,6 +174,21 @@ class Queries {
         for (const [macroId, n] of hits) if (n > 0) q.addHits.run(n, macroId);
       }),
       gc: db.transaction((keepEpochs: number) => q.gcCapped.run(epoch() - keepEpochs).changes + q.gcOrphans.run().changes),
+      // Drops rows in eviction order until the rows' share of the file is cut by the excess.
+      trim: db.transaction((fileBytes: number, maxBytes: number): number => {
+        const rows = q.trimOrder.all() as Array<{ id: number; bytes: number }>;
+        const total = rows.reduce((sum, r) => sum + r.bytes, 0);
+        const need = Math.max(1, Math.ceil((total * (fileBytes - maxBytes)) / fileBytes));
+        let freed = 0;
+        let dropped = 0;
+        for (const r of rows) {
+          if (freed >= need) break;
+          q.deleteRow.run(r.id);
+          freed += r.bytes;
+          dropped++;
+        }
+        return dropped;
+      }),
       clear: db.transaction(() => db.exec('DELETE FROM entries; DELETE FROM definitions;')),
       stats: db.transaction((): StoreStats => {
         const { entries, openEntries } = q.counts.get() as { entries: number; openEntries: number };
@@ -259,6 +282,32 @@ class Queries {
   clear(): void {
     this.tx.clear.immediate();
     this.db.pragma('incremental_vacuum');
+  }
+
+  /** Hands free pages back to the file system and folds the WAL into the file (truncating it). */
+  compact(): void {
+    if (this.db.pragma('auto_vacuum', { simple: true }) === AUTO_VACUUM_INCREMENTAL) {
+      this.db.pragma('incremental_vacuum');
+    } else {
+      // A store created without auto_vacuum: one full VACUUM rebuilds it, switching it on.
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+      this.db.exec('VACUUM');
+    }
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** See {@link SqliteStore.trim}. A few rounds: page-level sizes are only known after compacting. */
+  trim(maxBytes: number): number {
+    let dropped = 0;
+    for (let round = 0; round < 16; round++) {
+      this.compact();
+      const { bytes } = this.stats();
+      if (bytes <= maxBytes) break;
+      const n = this.tx.trim.immediate(bytes, maxBytes);
+      if (n === 0) break;
+      dropped += n;
+    }
+    return dropped;
   }
 
   stats(): StoreStats {
@@ -465,6 +514,23 @@ export class SqliteStore implements Store {
 
   clear(): void {
     this.guard('clear the store', (m) => m.clear(), (c) => c.clear(), () => undefined);
+  }
+
+  /**
+   * Shrinks the file to what it holds (not part of {@link Store}; for `cached-macros gc` and
+   * `clear`): frees unused pages and truncates the WAL once no reader needs it.
+   */
+  compact(): void {
+    this.guard('compact the store', () => undefined, (c) => c.compact(), () => undefined);
+  }
+
+  /**
+   * Drops entries until the store's size on disk (file + WAL, as in {@link stats}) is at most
+   * `maxBytes` (not part of {@link Store}; for `cached-macros gc --max-size`). Capped entries go
+   * first, oldest epoch first, then open entries, oldest written first. Returns the number dropped.
+   */
+  trim(maxBytes: number): number {
+    return this.guard('trim the store', () => 0, (c) => c.trim(maxBytes), () => 0);
   }
 
   close(): void {

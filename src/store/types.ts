@@ -2,7 +2,7 @@
  * The store interface shared by every tier (memory, embedded SQLite, later remote).
  * Narrower than Parcel's Cache: entries are looked up and written in batches, one per file.
  */
-import type { Dependency, SerializedExpansion } from '../types';
+import type { Dependency, RemoteReport, SerializedExpansion } from '../types';
 
 /** Identifies one cached expansion. */
 export interface EntryKey {
@@ -93,6 +93,11 @@ export interface Store {
    * the plugin reuses it instead of generating. One batch per file, only for misses.
    */
   retainedMany(keys: readonly EntryKey[]): Entry[][];
+  /**
+   * What the shared remote tier did since the last call (one file's batches), or null when there
+   * is no remote tier or it was not consulted. Only layered stores with a remote tier have it.
+   */
+  takeRemoteReport?(): RemoteReport | null;
   /** Counts hits per macro (best effort, batched). */
   recordHits?(hits: ReadonlyMap<string, number>): void;
   stats(): StoreStats;

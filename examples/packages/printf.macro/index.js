@@ -6,7 +6,7 @@
  * cheaper than a store lookup, so it runs once per signature per file and is never stored
  * (like Julia's uncached generator stub).
  */
-const { Generator } = require('babel-plugin-cached-macros');
+const { Generator, macro } = require('babel-plugin-cached-macros');
 const { parseFormat, leadingDirective, arity, FormatError } = require('./parse');
 const { emitFormat } = require('./emit');
 
@@ -89,7 +89,9 @@ class Fmt extends Generator {
 }
 
 // `import printf, { fmt } from 'printf.macro'` (and `require('printf.macro')` is the class itself).
-module.exports = Printf;
-module.exports.default = Printf;
-module.exports.printf = Printf;
-module.exports.fmt = Fmt;
+// macro() returns the class unchanged; index.d.ts gives each export its call type (Macro<F>).
+const printf = macro(Printf);
+module.exports = printf;
+module.exports.default = printf;
+module.exports.printf = printf;
+module.exports.fmt = macro(Fmt);

@@ -1,6 +1,7 @@
 /**
  * schema.macro as seen by application code. `validate` and `is` do not exist at run time: each
- * call is replaced at build time by the validator compiled from its schema literal.
+ * call is replaced at build time by the validator compiled from its schema literal. index.js
+ * exports the generator classes through `macro()`, typed here as `Macro<F>` (callable as `F`).
  *
  * Schema language (each value in the object literal):
  * - a type string: `'string'`, `'number'`, `'integer'`, `'boolean'`, `'null'`, `'any'`,
@@ -12,6 +13,8 @@
  * - a number, boolean or null: exactly that value;
  * - a nested object literal.
  */
+
+import type { Macro } from 'babel-plugin-cached-macros';
 
 /** What a schema literal may contain. */
 export type SchemaValue =
@@ -71,7 +74,7 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: 
  * Compiles `schema` into a validator at build time. Messages come from the package's
  * schema-messages.json; with SCHEMA_STRICT=1 at build time, keys not in the schema are errors.
  */
-export declare function validate<const S extends Schema>(schema: S): (value: unknown) => ValidationResult<Infer<S>>;
+export declare const validate: Macro<<const S extends Schema>(schema: S) => (value: unknown) => ValidationResult<Infer<S>>>;
 
 /** Compiles `schema` into a structural type guard (extra keys allowed) at build time. */
-export declare function is<const S extends Schema>(schema: S): (value: unknown) => value is Infer<S>;
+export declare const is: Macro<<const S extends Schema>(schema: S) => (value: unknown) => value is Infer<S>>;

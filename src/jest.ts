@@ -1,0 +1,135 @@
+/**
+ * Jest transformer (`babel-plugin-cached-macros/jest`): babel-jest, with a cache key that also
+ * covers the macros each file imports.
+ *
+ * babel-jest's key hashes the file, the Babel options and Jest's config, but not the macro
+ * modules or what they read, so after a macro edit a plain `jest` run serves stale output until
+ * `--no-cache` (jest issue 8932). This transformer adds, for each macro module the file imports
+ * (found by a quick scan of its import and require sources, resolved from the file as the plugin
+ * resolves them): the content hash of the module's definition graph and its package version,
+ * and the content of the files and the values of the environment variables its expansions read,
+ * as recorded in the dependency manifest. A change re-transforms the files importing the changed
+ * macro, and no others.
+ *
+ * @example jest.config.js
+ * ```js
+ * module.exports = { transform: { '\\.[jt]sx?$': 'babel-plugin-cached-macros/jest' } };
+ * ```
+ * @packageDocumentation
+ */
+import * as babel from '@babel/core';
+import babelJest, { type TransformerConfig } from 'babel-jest';
+import type { SyncTransformer, TransformOptions } from '@jest/transform';
+import { envHash } from './context';
+import { manifestFor } from './dependency-manifest';
+import { moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
+import { hash, hashFile } from './hash';
+import { importSources } from './import-sources';
+import { resolveMacro } from './macro-loader';
+import { isMacroSource, resolveOptions, type ResolvedOptions } from './options';
+import { PLUGIN_BRAND } from './plugin';
+
+const PLUGIN_VERSION: string = (require('../package.json') as { version: string }).version;
+
+/** The transformer's options: babel-jest's (Babel options, and `excludeJestPreset`). */
+export type CachedMacrosTransformerConfig = TransformerConfig;
+
+/** Memoised by file stats: a Jest worker transforms many files importing the same macros. */
+const graphs = new Map<string, { snapshot: string; graph: ModuleGraph }>();
+const contents = new Map<string, { snapshot: string; hash: string }>();
+
+function graphOf(file: string): ModuleGraph {
+  const known = graphs.get(file);
+  if (known && statSnapshot(known.graph.files) === known.snapshot) return known.graph;
+  const graph = moduleGraph(file);
+  graphs.set(file, { snapshot: statSnapshot(graph.files), graph });
+  return graph;
+}
+
+function contentHash(file: string): string {
+  const snapshot = statSnapshot([file]);
+  const known = contents.get(file);
+  if (known && known.snapshot === snapshot) return known.hash;
+  const h = hashFile(file) ?? 'missing';
+  contents.set(file, { snapshot, hash: h });
+  return h;
+}
+
+/** The options of this plugin in the Babel config babel-jest would load for `file`, or null when it is not there. */
+function pluginOptionsFor(file: string, options: TransformOptions<TransformerConfig>, config: TransformerConfig): ResolvedOptions | null {
+  const { excludeJestPreset: _excluded, ...babelOptions } = config;
+  const partial = babel.loadPartialConfig({
+    cwd: options.config.cwd,
+    root: options.config.rootDir,
+    ...babelOptions,
+    caller: { name: 'babel-jest', supportsStaticESM: options.supportsStaticESM, ...babelOptions.caller },
+    filename: file,
+  });
+  if (!partial) return null; // ignored by Babel
+  const plugins = (partial.options.plugins ?? []) as Array<{ value?: unknown; options?: unknown }>;
+  const ours = plugins.find((p) => typeof p.value === 'function' && (p.value as unknown as Record<symbol, unknown>)[PLUGIN_BRAND] === true);
+  return ours ? resolveOptions(ours.options || {}, options.config.cwd) : null;
+}
+
+/**
+ * The part of the cache key covering the macros `code` imports, or '' when it imports none
+ * (the key is then babel-jest's own).
+ */
+export function macroCacheKey(code: string, file: string, options: TransformOptions<TransformerConfig>, config: TransformerConfig = {}): string {
+  const sources = importSources(code);
+  if (sources.length === 0) return '';
+  const plugin = pluginOptionsFor(file, options, config);
+  if (!plugin) return '';
+  const macros = sources.filter((s) => isMacroSource(s, plugin));
+  if (macros.length === 0) return '';
+  const recorded = manifestFor(plugin).current();
+  const parts = [PLUGIN_VERSION];
+  for (const source of macros) {
+    let resolved: string;
+    try {
+      resolved = resolveMacro(source, file, options.config.cwd);
+    } catch {
+      parts.push(`${source}\0unresolved`); // the transform reports it
+      continue;
+    }
+    let graph: ModuleGraph;
+    try {
+      graph = graphOf(resolved);
+    } catch {
+      parts.push(`${source}\0${resolved}\0unreadable`);
+      continue;
+    }
+    parts.push(`${source}\0${resolved}\0${graph.hash}\0${graph.packageId ?? ''}`);
+    const deps = recorded.get(resolved);
+    if (!deps) continue;
+    for (const f of [...deps.files].sort()) parts.push(`file\0${f}\0${contentHash(f)}`);
+    for (const name of [...deps.env].sort()) parts.push(`env\0${name}\0${envHash(process.env[name])}`);
+  }
+  return hash(parts.join('\n'));
+}
+
+function combine(base: string, macros: string): string {
+  return macros ? hash(`${base}\0${macros}`) : base;
+}
+
+/**
+ * Creates the transformer: babel-jest's, configured with `config` as babel-jest would be, its
+ * cache key extended with {@link macroCacheKey}.
+ */
+export function createTransformer(config: CachedMacrosTransformerConfig = {}): SyncTransformer<TransformerConfig> {
+  const inner = babelJest.createTransformer(config) as SyncTransformer<TransformerConfig>;
+  const { getCacheKey, getCacheKeyAsync } = inner;
+  return {
+    ...inner,
+    getCacheKey(sourceText, sourcePath, options) {
+      const base = (getCacheKey as NonNullable<typeof getCacheKey>)(sourceText, sourcePath, options);
+      return combine(base, macroCacheKey(sourceText, sourcePath, options, config));
+    },
+    async getCacheKeyAsync(sourceText, sourcePath, options) {
+      const base = await (getCacheKeyAsync as NonNullable<typeof getCacheKeyAsync>)(sourceText, sourcePath, options);
+      return combine(base, macroCacheKey(sourceText, sourcePath, options, config));
+    },
+  };
+}
+
+export default { createTransformer };
