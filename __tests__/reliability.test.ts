@@ -586,8 +586,9 @@ const obj = { get p() { __log.push('get p'); return 'P'; } };
       fc.array(fc.anything(), { maxLength: 3 }),
       fc.dictionary(fc.string().filter((k) => k !== 'inline'), fc.anything(), { maxKeys: 3 }),
       fc.anything().filter((v) => typeof v !== 'string').map((v) => ({ inline: v })),
-      fc.string().map((s) => s + ' )('), // never parses
-      fc.string().map((s) => ({ inline: `${s} )(` })),
+      // Never parses, whatever follows (a trailing ")(" would not do: "a// )(" is valid code).
+      fc.string().map((s) => `)( ${s}`),
+      fc.string().map((s) => ({ inline: `)( ${s}` })),
       fc.integer({ min: 2, max: 99 }).map((i) => ({ inline: `$${i}` })), // the call has 2 arguments
       fc.constantFrom(
         '1 + 2', // a bare expansion must be a function expression

@@ -353,6 +353,8 @@ describe('a server that fails in the middle of a build', () => {
     expect({ ...codes(second.results), ...codes(third.results) }).toEqual(
       Object.fromEntries(fileNames(10, 30).map((f) => [f, reference[f]])),
     );
+    // eslint-disable-next-line no-console
+    console.log(`redis stalled (timeoutMs 200): the stalled batch failed after ${stalledFile?.report?.remote?.ms.toFixed(0)} ms; next 10 files ${second.ms} ms, then ${third.ms} ms`);
     // The server answers again: a new build on another machine reads what the first batch wrote.
     const other = machine();
     const after = build(other, options, fileNames(0, 10));

@@ -20,6 +20,8 @@ const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
+// The plugin snapshot bench/run.js took (bench/.work/plugin), or this repository's build.
+const PLUGIN = process.env.BENCH_PLUGIN || ROOT;
 const job = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const started = performance.now();
 
@@ -32,7 +34,7 @@ if (job.mode === 'baseline') {
   const macros = { 'printf.macro': path.join(job.macrosDir, 'printf.macro.js'), 'schema.macro': path.join(job.macrosDir, 'schema.macro.js') };
   plugins = [[require('babel-plugin-macros'), { resolvePath: (source) => macros[source] ?? source }]];
 } else if (job.mode === 'cached') {
-  plugins = [[require(path.join(ROOT, 'dist', 'index.js')).default, { cacheDir: job.cacheDir }]];
+  plugins = [[require(path.join(PLUGIN, 'dist', 'index.js')).default, { cacheDir: job.cacheDir }]];
 } else {
   throw new Error(`unknown mode ${job.mode}`);
 }

@@ -25,7 +25,7 @@ const { Bench, hrtimeNow } = require('tinybench');
 
 const ROOT = path.resolve(__dirname, '..');
 const WORK = path.join(__dirname, '.work');
-const dist = (m) => require(path.join(ROOT, 'dist', m));
+const dist = (m) => require(path.join(process.env.BENCH_PLUGIN || ROOT, 'dist', m));
 
 const { parse } = require('@babel/parser');
 const traverse = require('@babel/traverse').default;
@@ -86,9 +86,17 @@ async function main() {
     return { program, sites: out };
   };
   const fixed = prepared();
-  const keyOf = ({ site, def }) => {
-    const sig = makeSignature(applyConstArgs(site.argPaths.map((p) => inferArgType(p)), def.cls.constArgs));
-    return { sig, key: `${def.id}\0${def.fingerprint}\0${sig.key}` };
+  // The memory tier's key format is internal to expand-file.ts: try the known layouts.
+  const layouts = [
+    (def, sig) => `${build.options.store}:${build.options.cacheDir}\0${def.id}\0${def.fingerprint}\0${sig.key}`,
+    (def, sig) => `${def.id}\0${def.fingerprint}\0${sig.key}`,
+  ];
+  const sigOf = ({ site, def }) => makeSignature(applyConstArgs(site.argPaths.map((p) => inferArgType(p)), def.cls.constArgs));
+  const layout = layouts.find((f) => memoryTier.get(f(fixed.sites[0].def, sigOf(fixed.sites[0]))));
+  if (!layout) throw new Error('cannot find the memory tier key layout of this plugin version (see expand-file.ts memoryKey): update bench/micro.js');
+  const keyOf = (s) => {
+    const sig = sigOf(s);
+    return { sig, key: layout(s.def, sig) };
   };
   const keys = fixed.sites.map(keyOf);
   const fileHash = (p) => build.fileHash(p);

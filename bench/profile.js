@@ -15,7 +15,9 @@ const ROOT = path.resolve(__dirname, '..');
 function componentOf(url, name) {
   if (!url) return name.startsWith('(') ? name : '(native)';
   const u = url.replace(/^file:\/\//, '');
-  if (u.startsWith(path.join(ROOT, 'dist') + path.sep)) return `plugin ${path.relative(path.join(ROOT, 'dist'), u)}`;
+  for (const dist of [path.join(ROOT, 'dist'), path.join(__dirname, '.work', 'plugin', 'dist')]) {
+    if (u.startsWith(dist + path.sep)) return `plugin ${path.relative(dist, u)}`;
+  }
   const babel = /node_modules\/(@babel\/[^/]+)/.exec(u);
   if (babel) return babel[1];
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u);

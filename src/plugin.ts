@@ -32,11 +32,11 @@ export const METADATA_KEY = 'cachedMacros';
 export const PLUGIN_BRAND = Symbol.for('babel-plugin-cached-macros.plugin');
 
 /**
- * Builds by cwd and options, shared by successive instances of the plugin: an instance made
- * because the report was incomplete keeps the build; one made because a file changed does not.
+ * Builds handed over, by options, from an instance whose report turned out incomplete to the
+ * factory run that replaces it, so that run keeps the build (its pinned epoch). An instance
+ * replaced because a file changed hands nothing over: its successor starts new builds.
  */
-const builds = new Map<string, Build>();
-const retired = new WeakSet<Build>();
+const handoff = new Map<string, Map<string, Build>>();
 /** The `observed.version` of each build when last recorded in the manifest. */
 const recorded = new WeakMap<Build, number>();
 
@@ -51,9 +51,25 @@ function knownFiles(options: ResolvedOptions): string[] {
   return files;
 }
 
-/** A stable string for the raw options (RegExps included). */
+/**
+ * After each file, before its result leaves Babel (Jest's keys and babel-loader's cache look
+ * next): records what the build found out in the manifest, and checks the report covered it.
+ */
+function afterFile(build: Build, report: ExternalDependencies): void {
+  if (recorded.get(build) !== build.observed.version) {
+    manifestFor(build.options).record(build.observed.entries());
+    recorded.set(build, build.observed.version);
+  }
+  report.check(build.observed);
+}
+
+/** A stable string for the raw options (RegExps included); a unique one when they cannot be serialised. */
 function optionsKey(raw: unknown): string {
-  return JSON.stringify(raw ?? {}, (_k, v: unknown) => (v instanceof RegExp ? `/${v.source}/${v.flags}` : v));
+  try {
+    return JSON.stringify(raw ?? {}, (_k, v: unknown) => (v instanceof RegExp ? `/${v.source}/${v.flags}` : v));
+  } catch {
+    return `unserialisable:${Math.random()}`; // no hand-over then: a new build per factory run
+  }
 }
 
 export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
@@ -63,18 +79,20 @@ export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions):
   // Babel's cwd is not known here; process.cwd() is its default (babel-loader, babel-jest).
   const options = resolveOptions(rawOptions, process.cwd());
   const report = new ExternalDependencies(knownFiles(options), options.store === 'fs' ? path.join(options.cacheDir, CONTROL_DIR) : null);
-  const used = new Set<Build>();
+  const builds = new Map<string, Build>();
+  for (const [cwd, build] of handoff.get(key) ?? []) if (build.changedFile() === null) builds.set(cwd, build);
+  handoff.delete(key);
   // Once this instance is outdated it stays so: Babel checks every older instance per file.
   let outdated = '';
   api.cache.using(() => {
     if (outdated) return outdated;
-    if (report.missing !== null) return (outdated = `unreported:${report.missing}`);
-    for (const build of used) {
+    for (const build of builds.values()) {
       const changed = build.changedFile();
-      if (changed) {
-        retired.add(build);
-        return (outdated = `changed:${changed}`);
-      }
+      if (changed) return (outdated = `changed:${changed}`);
+    }
+    if (report.missing !== null) {
+      handoff.set(key, builds);
+      return (outdated = `unreported:${report.missing}`);
     }
     return '';
   });
@@ -85,24 +103,16 @@ export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions):
     visitor: {
       Program(program, state) {
         const cwd = state.file.opts.cwd ?? process.cwd();
-        let build = builds.get(`${cwd}\0${key}`);
-        // A build inherited from an earlier instance may have gone stale before this one's first file.
-        if (build && !used.has(build) && build.changedFile() !== null) retired.add(build);
-        if (!build || retired.has(build)) {
+        let build = builds.get(cwd);
+        if (!build) {
           build = new Build(resolveOptions(rawOptions, cwd), babelMajor);
-          builds.set(`${cwd}\0${key}`, build);
+          builds.set(cwd, build);
         }
-        used.add(build);
         let fileReport: FileReport | null;
         try {
           fileReport = expandFile(program, state.filename, cwd, build, { babel: api, state });
         } finally {
-          // Before the result leaves Babel: Jest keys and babel-loader's cache read these next.
-          if (recorded.get(build) !== build.observed.version) {
-            manifestFor(build.options).record(build.observed.entries());
-            recorded.set(build, build.observed.version);
-          }
-          report.check(build.observed);
+          afterFile(build, report);
         }
         if (fileReport) (state.file.metadata as unknown as Record<string, unknown>)[METADATA_KEY] = fileReport;
       },

@@ -23,7 +23,8 @@ const t = require('@babel/types');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGES = process.env.BENCH_MACRO_PACKAGES || path.join(ROOT, 'examples', 'packages');
-const { inferArgType, tagArgTypes, applyConstArgs, makeSignature } = require(path.join(ROOT, 'dist', 'signature.js'));
+const PLUGIN = process.env.BENCH_PLUGIN || ROOT;
+const { inferArgType, tagArgTypes, applyConstArgs, makeSignature } = require(path.join(PLUGIN, 'dist', 'signature.js'));
 
 /** Requires a module of an example macro package (`pkg/file`). */
 function example(rel) {

@@ -32,6 +32,8 @@ export class RemoteTier {
   private down = false;
   /** True once this outage was warned about; reset by the next successful call. */
   private warned = false;
+  /** Outages so far (each one is warned about once). */
+  private outages = 0;
   private pending = emptyReport();
   /** Totals since this tier was created (all files). */
   readonly totals = emptyReport();
@@ -145,9 +147,10 @@ export class RemoteTier {
     this.totals.down = true;
     if (!this.warned) {
       this.warned = true;
-      process.stderr.write(
-        `[cached-macros] warning: the remote cache ${redactUrl(this.options.url)} is unavailable (could not ${what}: ${res.error}); ` +
-          'continuing with the local cache for the rest of this build\n',
+      warnOnce(
+        `remote-down:${this.options.url}:${++this.outages}`,
+        `the remote cache ${redactUrl(this.options.url)} is unavailable (could not ${what}: ${res.error}); ` +
+          'continuing with the local cache for the rest of this build',
       );
     }
     return null;
