@@ -10,26 +10,18 @@ import type * as t from '@babel/types';
 import type { Build } from './build';
 import { memoryTier } from './build';
 import { collectSites, siteArguments, type CallSite } from './call-sites';
-import { depsUpToDate, MacroCallError, RecordingContext } from './context';
-import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTemplate } from './expansion';
+import { parseExpansion, type ExpansionTemplate } from './expansion';
+import { generate, verify } from './generate';
+import { entryKey, type Group } from './group';
 import { debug } from './log';
-import { track } from './tracking';
+import { hitsByMacro, lookUp, memoryKey } from './lookup';
 import { babelMacroOf, runBabelMacros } from './compat/babel-plugin-macros';
-import { exportOf, resolveMacro, type MacroDefinition, type MacroModule } from './macro-loader';
+import { exportOf, resolveMacro, type MacroModule } from './macro-loader';
 import { isMacroSource } from './options';
 import { applyConstArgs, describeSignature, inferArgType, makeSignature, signatureHint, tagArgTypes } from './signature';
 import { FileSplicer } from './splice';
-import type { Entry, EntryKey } from './store/types';
-import type { Dependency, FileReport, MacroReport, SerializedExpansion, Signature } from './types';
-
-/** The call sites of one (macro, signature) pair in this file. */
-interface Group {
-  readonly def: MacroDefinition;
-  readonly sig: Signature;
-  readonly sites: CallSite[];
-  readonly report: MacroReport;
-  template?: ExpansionTemplate;
-}
+import type { Entry } from './store/types';
+import type { FileReport, MacroReport } from './types';
 
 /** What babel-plugin-macros passes its macros besides references (see compat/). */
 export interface BabelMacrosContext {
@@ -169,145 +161,6 @@ function loadImported(source: string, sourcePath: NodePath, decl: NodePath, file
   } catch (e) {
     throw decl.buildCodeFrameError(`The macro module '${source}' failed to load: ${(e as Error).message}`);
   }
-}
-
-/** Signatures served from the memory tier or the store, per macro id (for `cached-macros stats`). */
-function hitsByMacro(groups: readonly Group[]): Map<string, number> {
-  const hits = new Map<string, number>();
-  for (const g of groups) if (g.template) hits.set(g.def.id, (hits.get(g.def.id) ?? 0) + 1);
-  return hits;
-}
-
-function entryKey(g: Group): EntryKey {
-  return { macroId: g.def.id, fingerprint: g.def.fingerprint, sigKey: g.sig.key };
-}
-
-/** Keys of the process-wide parsed-expansion tier: per store, so a memory-store build never hides entries from a persistent one. */
-function memoryKey(build: Build, k: EntryKey): string {
-  return `${build.options.store}:${build.options.cacheDir}\0${k.macroId}\0${k.fingerprint}\0${k.sigKey}`;
-}
-
-/**
- * Memory tier first, then one store batch; hits whose dependencies changed are stale. Misses
- * then get one batch of retained (capped) entries: one whose dependencies match again (a file
- * restored, a variable toggled back) is reused and reopened instead of generating.
- */
-function lookUp(groups: readonly Group[], build: Build, writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>>): { stale: EntryKey[] } {
-  const stale: EntryKey[] = [];
-  const fileHash = (p: string) => build.fileHash(p);
-  const far: Group[] = [];
-  for (const g of groups) {
-    const mem = memoryTier.get(memoryKey(build, entryKey(g)));
-    if (mem && depsUpToDate(mem.deps, fileHash)) {
-      g.template = mem.template;
-      g.report.memoryHits++;
-      build.noteReads(g.def, mem.deps);
-    } else far.push(g);
-  }
-  if (far.length === 0) return { stale };
-  const found = build.store.getMany(far.map(entryKey), build.epoch);
-  far.forEach((g, i) => {
-    const entry = found[i];
-    if (!entry) return;
-    if (!depsUpToDate(entry.deps, fileHash)) {
-      stale.push(entryKey(g));
-      g.report.invalidations++;
-      return;
-    }
-    try {
-      g.template = parseExpansion(entry.expansion);
-    } catch {
-      return; // checksummed but unparsable (written by a broken version): regenerate
-    }
-    g.report.storeHits++;
-    build.noteReads(g.def, entry.deps);
-    memoryTier.set(memoryKey(build, entryKey(g)), { template: g.template, deps: entry.deps });
-  });
-  const missed = far.filter((g) => !g.template);
-  if (missed.length === 0) return { stale };
-  build.store.retainedMany(missed.map(entryKey)).forEach((candidates, i) => {
-    const g = missed[i];
-    for (const entry of candidates) {
-      if (!depsUpToDate(entry.deps, fileHash)) continue;
-      try {
-        g.template = parseExpansion(entry.expansion);
-      } catch {
-        continue;
-      }
-      g.report.storeHits++;
-      build.noteReads(g.def, entry.deps);
-      writes.push({ ...entryKey(g), expansion: entry.expansion, deps: entry.deps });
-      memoryTier.set(memoryKey(build, entryKey(g)), { template: g.template, deps: entry.deps });
-      return;
-    }
-  });
-  return { stale };
-}
-
-/** Runs the generator for a group; errors become code frames at the call site or argument. */
-function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[] } {
-  const { def, sig } = group;
-  const site = group.sites[0];
-  const ctx = new RecordingContext(site.displayName, filename, path.dirname(def.module.file));
-  const started = performance.now();
-  let value: unknown;
-  try {
-    value = track(ctx, () => build.instance(def).generate(sig, ctx));
-  } catch (e) {
-    if (e instanceof MacroCallError) throw argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
-    const err = e as Error;
-    const error = site.path.buildCodeFrameError(
-      `The macro ${site.displayName} threw while generating the signature ${sig.key}: ${err?.message ?? String(e)}` +
-        authorFrames(err),
-    );
-    (error as Error & { cause?: unknown }).cause = e;
-    throw error;
-  } finally {
-    group.report.generated++;
-    group.report.generateMs += performance.now() - started;
-  }
-  if (value && typeof (value as { then?: unknown }).then === 'function') {
-    throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned a Promise for ${sig.key}: generators must be synchronous.`);
-  }
-  try {
-    const serialized = serializeExpansion(value, sig.args.length, ctx.helpers);
-    const deps = [...ctx.deps.values()];
-    build.noteReads(def, deps);
-    return { serialized, deps };
-  } catch (e) {
-    if (!(e instanceof ExpansionError)) throw e;
-    throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned an invalid expansion for the signature ${sig.key}: ${e.message}`);
-  }
-}
-
-/** verify mode: re-run a cached generator on a hit and compare. */
-function verify(group: Group, filename: string | undefined, build: Build): void {
-  const fresh = generate(group, filename, build).serialized;
-  group.report.generated--; // a verification run is not a generation
-  const stored = group.template as ExpansionTemplate;
-  const again = parseExpansion(fresh);
-  const same = JSON.stringify([again.hoist, again.inline]) === JSON.stringify([stored.hoist, stored.inline]);
-  if (!same) {
-    throw group.sites[0].path.buildCodeFrameError(
-      `The macro ${group.sites[0].displayName} is impure: re-running it for the signature ${group.sig.key} produced a different expansion than the stored one (verify mode).`,
-    );
-  }
-}
-
-/** The generator's own stack frames (up to 3), without this plugin's or Babel's. */
-function authorFrames(err: Error | undefined): string {
-  const frames = (err?.stack ?? '')
-    .split('\n')
-    .filter((l) => /^\s+at /.test(l))
-    .filter((l) => !l.includes(path.sep + 'babel-plugin-cached-macros' + path.sep) && !l.includes(__dirname) && !/[\\/]@babel[\\/]/.test(l));
-  return frames.length ? `\n${frames.slice(0, 3).join('\n')}` : '';
-}
-
-function argPath(site: CallSite, index: number | undefined): NodePath {
-  if (index === undefined) return site.path;
-  if (!site.tagged) return site.argPaths[index] ?? site.path;
-  const quasi = site.argPaths[0] as NodePath<t.TemplateLiteral>;
-  return index === 0 ? quasi : (quasi.get('expressions')[index - 1] ?? site.path);
 }
 
 function checkSpecifiers(decl: NodePath<t.ImportDeclaration>, isMacro: (name: string) => boolean, exported: (name: string) => unknown): void {

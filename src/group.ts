@@ -1,0 +1,23 @@
+/**
+ * A group: the call sites of one (macro, signature) pair in one file. The plugin looks each
+ * group up once and runs its generator at most once.
+ */
+import type { CallSite } from './call-sites';
+import type { ExpansionTemplate } from './expansion';
+import type { MacroDefinition } from './macro-loader';
+import type { EntryKey } from './store/types';
+import type { MacroReport, Signature } from './types';
+
+/** The call sites of one (macro, signature) pair in this file. */
+export interface Group {
+  readonly def: MacroDefinition;
+  readonly sig: Signature;
+  readonly sites: CallSite[];
+  readonly report: MacroReport;
+  template?: ExpansionTemplate;
+}
+
+/** The store key of a group. */
+export function entryKey(g: Group): EntryKey {
+  return { macroId: g.def.id, fingerprint: g.def.fingerprint, sigKey: g.sig.key };
+}

@@ -1,0 +1,80 @@
+/**
+ * Looking a file's cached groups up: the process-wide memory tier, then one batch to the store
+ * tiers, then one batch of retained entries for the misses. Every hit's recorded dependencies
+ * are checked; a stale hit is a miss.
+ */
+import type { Build } from './build';
+import { memoryTier } from './build';
+import { depsUpToDate } from './context';
+import { parseExpansion } from './expansion';
+import { entryKey, type Group } from './group';
+import type { Entry, EntryKey } from './store/types';
+
+/** Signatures served from the memory tier or the store, per macro id (for `cached-macros stats`). */
+export function hitsByMacro(groups: readonly Group[]): Map<string, number> {
+  const hits = new Map<string, number>();
+  for (const g of groups) if (g.template) hits.set(g.def.id, (hits.get(g.def.id) ?? 0) + 1);
+  return hits;
+}
+
+/** Keys of the process-wide parsed-expansion tier: per store, so a memory-store build never hides entries from a persistent one. */
+export function memoryKey(build: Build, k: EntryKey): string {
+  return `${build.options.store}:${build.options.cacheDir}\0${k.macroId}\0${k.fingerprint}\0${k.sigKey}`;
+}
+
+/**
+ * Memory tier first, then one store batch; hits whose dependencies changed are stale. Misses
+ * then get one batch of retained (capped) entries: one whose dependencies match again (a file
+ * restored, a variable toggled back) is reused and reopened instead of generating.
+ */
+export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>>): { stale: EntryKey[] } {
+  const stale: EntryKey[] = [];
+  const fileHash = (p: string) => build.fileHash(p);
+  const far: Group[] = [];
+  for (const g of groups) {
+    const mem = memoryTier.get(memoryKey(build, entryKey(g)));
+    if (mem && depsUpToDate(mem.deps, fileHash)) {
+      g.template = mem.template;
+      g.report.memoryHits++;
+      build.noteReads(g.def, mem.deps);
+    } else far.push(g);
+  }
+  if (far.length === 0) return { stale };
+  const found = build.store.getMany(far.map(entryKey), build.epoch);
+  far.forEach((g, i) => {
+    const entry = found[i];
+    if (!entry) return;
+    if (!depsUpToDate(entry.deps, fileHash)) {
+      stale.push(entryKey(g));
+      g.report.invalidations++;
+      return;
+    }
+    try {
+      g.template = parseExpansion(entry.expansion);
+    } catch {
+      return; // checksummed but unparsable (written by a broken version): regenerate
+    }
+    g.report.storeHits++;
+    build.noteReads(g.def, entry.deps);
+    memoryTier.set(memoryKey(build, entryKey(g)), { template: g.template, deps: entry.deps });
+  });
+  const missed = far.filter((g) => !g.template);
+  if (missed.length === 0) return { stale };
+  build.store.retainedMany(missed.map(entryKey)).forEach((candidates, i) => {
+    const g = missed[i];
+    for (const entry of candidates) {
+      if (!depsUpToDate(entry.deps, fileHash)) continue;
+      try {
+        g.template = parseExpansion(entry.expansion);
+      } catch {
+        continue;
+      }
+      g.report.storeHits++;
+      build.noteReads(g.def, entry.deps);
+      writes.push({ ...entryKey(g), expansion: entry.expansion, deps: entry.deps });
+      memoryTier.set(memoryKey(build, entryKey(g)), { template: g.template, deps: entry.deps });
+      return;
+    }
+  });
+  return { stale };
+}
