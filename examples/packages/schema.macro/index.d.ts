@@ -7,8 +7,8 @@
  * - a type string: `'string'`, `'number'`, `'integer'`, `'boolean'`, `'null'`, `'any'`,
  *   `'email'`, `'uuid'`; ranges `'integer(1..)'`, `'string(1..80)'` (length);
  *   unions `'string|null'`; a trailing `?` makes a property optional: `'number?'`;
- * - a regexp written as a string: `'/^\\d{5}$/'` (the plugin's signatures carry no regexp
- *   literal's pattern, so a literal `/…/` is rejected at build time);
+ * - a regexp, as a literal `/^\d{5}$/` (its pattern and flags are part of the call signature)
+ *   or written as a string `'/^\\d{5}$/'`;
  * - `[T]`: an array of T; `['a', 'b', …]` (two or more literals): one of these values;
  * - a number, boolean or null: exactly that value;
  * - a nested object literal.
@@ -22,6 +22,7 @@ export type SchemaValue =
   | number
   | boolean
   | null
+  | RegExp
   | readonly SchemaValue[]
   | { readonly [key: string]: SchemaValue };
 
@@ -51,7 +52,9 @@ type OptionalKeys<S> = { [K in keyof S]: S[K] extends `${string}?` ? K : never }
 type Flatten<T> = { [K in keyof T]: T[K] } & {};
 
 /** The TypeScript type of the values a schema accepts. */
-export type Infer<S> = S extends string
+export type Infer<S> = S extends RegExp
+  ? string
+  : S extends string
   ? TypeOf<S>
   : S extends number | boolean | null
     ? S

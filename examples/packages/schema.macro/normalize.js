@@ -99,10 +99,11 @@ function normalizeArg(arg, path) {
     case 'null':
       return { schema: { type: 'literal', value: null }, optional: false };
     case 'regexp': {
-      // A regexp literal's pattern is only usable if the plugin puts it in the signature.
-      const source = arg.source ?? arg.pattern;
+      // A regexp literal's pattern and flags are part of the signature; a regexp of unknown
+      // pattern (a variable) cannot be compiled into the validator.
+      const source = arg.pattern;
       if (typeof source !== 'string') {
-        throw new SchemaError(path, 'the regexp\'s pattern is not part of the call signature; write it as a string, e.g. \'/^\\\\d{5}$/\'');
+        throw new SchemaError(path, 'the regexp must be a literal (its pattern is then known at build time)');
       }
       return { schema: patternNode(source, arg.flags ?? '', path), optional: false };
     }
