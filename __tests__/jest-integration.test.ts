@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { loggingMacro, projectFiles } from './helpers/temp-project';
 
 const ROOT = path.resolve(__dirname, '..');
 const JEST = path.join(ROOT, 'node_modules', '.bin', 'jest');
@@ -20,32 +21,10 @@ const NAMES = ['a', 'b', 'c', 'd', 'e'] as const;
 
 let dir: string;
 
-function write(rel: string, content: string): void {
-  const file = path.join(dir, rel);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
-  const t = new Date(Date.now() + 2000);
-  fs.utimesSync(file, t, t);
-}
-
-function edit(rel: string, from: string, to: string): void {
-  const text = fs.readFileSync(path.join(dir, rel), 'utf8');
-  expect(text).toContain(from);
-  write(rel, text.replace(from, to));
-}
+const { write, edit } = projectFiles(() => dir);
 
 function macro(name: string, base: 'Generator' | 'CachedGenerator', body: string): string {
-  return `const fs = require('fs');
-const path = require('path');
-const { ${base} } = require('babel-plugin-cached-macros');
-const SUFFIX = '-v1';
-module.exports = class extends ${base} {
-  generate(sig, ctx) {
-    fs.appendFileSync(path.join(__dirname, '..', 'gen.log'), '${name} ' + sig.key + '\\n');
-    ${body}
-  }
-};
-`;
+  return loggingMacro(name, base, body, 'babel-plugin-cached-macros');
 }
 
 interface Run {
