@@ -10,7 +10,7 @@ export interface EntryKey {
   readonly macroId: string;
   /** Definition fingerprint (see fingerprint.ts). */
   readonly fingerprint: string;
-  /** Signature key (see signature.ts). */
+  /** Signature key (see signature/key.ts). */
   readonly sigKey: string;
 }
 

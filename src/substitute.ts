@@ -1,0 +1,186 @@
+/**
+ * Substituting a call's arguments for the `$0…$n` placeholders of an expansion's inline code, so
+ * that every argument is evaluated exactly once, left to right, whatever the inline code does
+ * with its placeholders.
+ */
+import type { NodePath, Scope } from '@babel/traverse';
+import * as t from '@babel/types';
+import { evaluatesInOrder } from './evaluation-order';
+import { placeholderIndex } from './expansion';
+
+/**
+ * Replaces referenced identifiers (not property keys or declarations' own names) in `root`,
+ * in place; returns the (possibly replaced) root.
+ */
+export function replaceIdentifiers(root: t.Expression, replace: (name: string) => t.Expression | null): t.Expression {
+  if (root.type === 'Identifier') return replace(root.name) ?? root;
+  const walk = (node: t.Node, grandparent: t.Node | undefined): void => {
+    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+      const value = (node as unknown as Record<string, unknown>)[key];
+      const children = Array.isArray(value) ? value : [value];
+      children.forEach((child, i) => {
+        if (!child || typeof child !== 'object') return;
+        const c = child as t.Node;
+        if (c.type === 'Identifier' && t.isReferenced(c, node, grandparent)) {
+          const r = replace(c.name);
+          if (r) {
+            if (Array.isArray(value)) value[i] = r;
+            else (node as unknown as Record<string, unknown>)[key] = r;
+            return;
+          }
+        }
+        walk(c, node);
+      });
+    }
+  };
+  walk(root, undefined);
+  return root;
+}
+
+/** How an argument may be moved by substitution. */
+const enum Purity {
+  /** Side effects on evaluation, or a value other code could change: evaluate once, in order. */
+  Effectful,
+  /** No side effects, fresh value (object literal, function): may move, but not be duplicated. */
+  Pure,
+  /** No side effects and an unchanging value (literal, never-reassigned binding): may be copied. */
+  Stable,
+}
+
+/** Classifies an argument expression. */
+function purity(node: t.Expression, scope: Scope): Purity {
+  switch (node.type) {
+    case 'StringLiteral':
+    case 'NumericLiteral':
+    case 'BooleanLiteral':
+    case 'NullLiteral':
+    case 'BigIntLiteral':
+      return Purity.Stable;
+    case 'Identifier': {
+      if (node.name === 'undefined' && !scope.getBinding('undefined')) return Purity.Stable;
+      const binding = scope.getBinding(node.name);
+      return binding && binding.constant && binding.kind !== 'module' ? Purity.Stable : Purity.Effectful;
+    }
+    case 'TemplateLiteral':
+      return node.expressions.length === 0 ? Purity.Stable : Purity.Effectful;
+    case 'UnaryExpression':
+      return (node.operator === '-' || node.operator === '+') && t.isNumericLiteral(node.argument)
+        ? Purity.Stable
+        : Purity.Effectful;
+    case 'RegExpLiteral':
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+      return Purity.Pure;
+    case 'ArrayExpression':
+      return node.elements.every((e) => e === null || (t.isExpression(e) && purity(e, scope) !== Purity.Effectful))
+        ? Purity.Pure
+        : Purity.Effectful;
+    case 'ObjectExpression':
+      return node.properties.every(
+        (p) =>
+          (t.isObjectProperty(p) && !p.computed && t.isExpression(p.value) && purity(p.value, scope) !== Purity.Effectful) ||
+          (t.isObjectMethod(p) && !p.computed),
+      )
+        ? Purity.Pure
+        : Purity.Effectful;
+    default:
+      return Purity.Effectful;
+  }
+}
+
+/**
+ * Substitutes `$k` in `inline` with the arguments. Effectful arguments are substituted in place
+ * only when the inline code provably evaluates each of them exactly once, in argument order,
+ * before anything observable happens; otherwise they are evaluated into temporaries first:
+ * `(_a = f(), _b = g(), <inline using _a, _b>)`.
+ */
+export function substituteArgs(inline: t.Expression, args: readonly t.Expression[], site: NodePath): t.Expression {
+  const scope = site.scope;
+  const uses = new Array<number>(args.length).fill(0);
+  replaceIdentifiers(t.cloneNode(inline, true), (name) => {
+    const i = placeholderIndex(name);
+    if (i !== null) uses[i]++;
+    return null;
+  });
+  // An argument naming a binding declared inside the expansion would be captured by it
+  // (`xs.map((x) => x * $0)` with the argument `x`): such arguments go through temporaries.
+  const declared = declaredNames(inline);
+  const captured = args.map((a) => declared.size > 0 && mentions(a, declared));
+  const kinds = args.map((a, i) => (captured[i] ? Purity.Effectful : purity(a, scope)));
+  const movable = (i: number) => kinds[i] === Purity.Stable || (kinds[i] === Purity.Pure && uses[i] <= 1);
+  const effectful = args.map((_, i) => i).filter((i) => !movable(i));
+  const used = effectful.filter((i) => uses[i] > 0);
+  const unused = effectful.filter((i) => uses[i] === 0);
+  const inPlace =
+    used.every((i) => uses[i] === 1 && !captured[i]) &&
+    unused.every((u) => used.every((i) => u < i)) &&
+    evaluatesInOrder(inline, new Set(used));
+
+  const prefix: t.Expression[] = [];
+  const value: (t.Expression | null)[] = args.map((a, i) => (movable(i) || (inPlace && !captured[i]) ? a : null));
+  // Temporaries are function-scoped `var`s; where that scope is not one per evaluation
+  // (parameter defaults, class fields, static blocks) an arrow IIFE gives each call its own.
+  const iife = !inPlace && needsIife(site);
+  const params: t.Identifier[] = [];
+  const iifeArgs: t.Expression[] = [];
+  if (inPlace) {
+    for (const i of unused) prefix.push(args[i]);
+  } else {
+    for (const i of effectful) {
+      if (uses[i] === 0 && !iife) {
+        prefix.push(args[i]);
+        continue;
+      }
+      const tmp = scope.generateUidIdentifier('arg');
+      value[i] = tmp;
+      if (iife) {
+        params.push(t.cloneNode(tmp));
+        iifeArgs.push(args[i]);
+      } else {
+        scope.push({ id: tmp });
+        prefix.push(t.assignmentExpression('=', t.cloneNode(tmp), args[i]));
+      }
+    }
+  }
+  const seen = new Array<number>(args.length).fill(0);
+  const body = replaceIdentifiers(inline, (name) => {
+    const i = placeholderIndex(name);
+    if (i === null) return null;
+    const v = value[i] as t.Expression;
+    // The first use takes the node itself; further uses (stable values and temporaries only) clone it.
+    return seen[i]++ === 0 ? v : t.cloneNode(v, true);
+  });
+  if (iife) return t.callExpression(t.arrowFunctionExpression(params, body), iifeArgs);
+  return prefix.length === 0 ? body : t.sequenceExpression([...prefix, body]);
+}
+
+/** True where `var` temporaries would be shared between evaluations of the call site. */
+function needsIife(site: NodePath): boolean {
+  for (let p: NodePath | null = site; p; p = p.parentPath) {
+    const parent = p.parentPath;
+    if (!parent) return false;
+    if (parent.isFunction()) return p.listKey === 'params';
+    if (parent.isClassProperty() || parent.isClassPrivateProperty() || parent.isStaticBlock() || parent.isClassAccessorProperty()) return true;
+  }
+  return false;
+}
+
+/** Names bound anywhere inside `node` (parameters, declarations, catch clauses). */
+function declaredNames(node: t.Node): Set<string> {
+  const names = new Set<string>();
+  t.traverseFast(node, (n) => {
+    if (t.isFunction(n) || t.isVariableDeclarator(n) || t.isCatchClause(n) || t.isClass(n)) {
+      const bound = t.isFunction(n) ? [...n.params, ...(t.isFunctionExpression(n) && n.id ? [n.id] : [])] : t.isCatchClause(n) ? (n.param ? [n.param] : []) : [n.id];
+      for (const b of bound) if (b) for (const name of Object.keys(t.getBindingIdentifiers(b as t.Node))) names.add(name);
+    }
+  });
+  return names;
+}
+
+function mentions(node: t.Node, names: ReadonlySet<string>): boolean {
+  let found = false;
+  t.traverseFast(node, (n) => {
+    if (n.type === 'Identifier' && names.has(n.name)) found = true;
+  });
+  return found;
+}
