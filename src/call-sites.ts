@@ -90,7 +90,9 @@ function directSite(callee: NodePath, ref: NodePath, source: string, importedNam
 
 /** The argument expressions at a call site (tagged templates become `[strings], ...values`). */
 export function siteArguments(site: CallSite): t.Expression[] {
-  if (!site.tagged) return site.argPaths.map((p) => p.node as t.Expression);
+  // Read the arguments from the call node: an inner macro call among them may have been
+  // replaced in place since the paths were collected.
+  if (!site.tagged) return (site.path.node as t.CallExpression).arguments as t.Expression[];
   const quasi = (site.path.node as t.TaggedTemplateExpression).quasi;
   return [
     t.arrayExpression(quasi.quasis.map((q) => t.stringLiteral(q.value.cooked as string))),

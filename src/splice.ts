@@ -34,7 +34,13 @@ export class FileSplicer {
     const replacement = substituteArgs(inline, args, site);
     // Source maps: the created code maps to the call site; the arguments keep their own locations.
     stampLoc(replacement, site.node.loc);
-    site.replaceWith(replacement);
+    // The traversal has not reached the call site yet (the plugin runs on Program entry), so
+    // putting the node in place is enough: Babel and later plugins visit it in their normal
+    // traversal. path.replaceWith would validate, requeue and re-traverse it (most of the cost
+    // of a cache hit).
+    const { container, key } = site;
+    (container as unknown as Record<string | number, t.Node>)[key as string | number] = replacement;
+    site.node = replacement;
   }
 
   /** Inserts helper imports and hoisted bindings after the file's imports. */
