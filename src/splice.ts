@@ -5,7 +5,7 @@
 import type { NodePath } from '@babel/traverse';
 import * as t from '@babel/types';
 import { HOISTED, type ExpansionTemplate } from './expansion';
-import { replaceIdentifiers, substituteArgs } from './substitute';
+import { analyzeInline, replaceIdentifiers, substituteArgs } from './substitute';
 import type { HelperImport } from './types';
 
 /** Per-file splice state: helper imports and hoisted bindings added so far. */
@@ -31,7 +31,7 @@ export class FileSplicer {
   /** Rewrites one call site with the group's inline expression. */
   rewrite(site: NodePath, template: ExpansionTemplate, hoistedId: t.Identifier | null, args: readonly t.Expression[]): void {
     const inline = this.instantiate(template.inline, template.helpers, hoistedId);
-    const replacement = substituteArgs(inline, args, site);
+    const replacement = substituteArgs(inline, args, site, analyzeInline(template.inline));
     // Source maps: the created code maps to the call site; the arguments keep their own locations.
     stampLoc(replacement, site.node.loc);
     // The traversal has not reached the call site yet (the plugin runs on Program entry), so

@@ -94,17 +94,17 @@ function purity(node: t.Expression, scope: Scope): Purity {
  * before anything observable happens; otherwise they are evaluated into temporaries first:
  * `(_a = f(), _b = g(), <inline using _a, _b>)`.
  */
-export function substituteArgs(inline: t.Expression, args: readonly t.Expression[], site: NodePath): t.Expression {
+export function substituteArgs(
+  inline: t.Expression,
+  args: readonly t.Expression[],
+  site: NodePath,
+  analysis: InlineAnalysis = analyzeInline(inline),
+): t.Expression {
   const scope = site.scope;
-  const uses = new Array<number>(args.length).fill(0);
-  replaceIdentifiers(t.cloneNode(inline, true), (name) => {
-    const i = placeholderIndex(name);
-    if (i !== null) uses[i]++;
-    return null;
-  });
+  const uses = args.map((_, i) => analysis.uses.get(i) ?? 0);
   // An argument naming a binding declared inside the expansion would be captured by it
   // (`xs.map((x) => x * $0)` with the argument `x`): such arguments go through temporaries.
-  const declared = declaredNames(inline);
+  const declared = analysis.declared;
   const captured = args.map((a) => declared.size > 0 && mentions(a, declared));
   const kinds = args.map((a, i) => (captured[i] ? Purity.Effectful : purity(a, scope)));
   const movable = (i: number) => kinds[i] === Purity.Stable || (kinds[i] === Purity.Pure && uses[i] <= 1);
@@ -114,7 +114,7 @@ export function substituteArgs(inline: t.Expression, args: readonly t.Expression
   const inPlace =
     used.every((i) => uses[i] === 1 && !captured[i]) &&
     unused.every((u) => used.every((i) => u < i)) &&
-    evaluatesInOrder(inline, new Set(used));
+    analysis.inOrder(used);
 
   const prefix: t.Expression[] = [];
   const value: (t.Expression | null)[] = args.map((a, i) => (movable(i) || (inPlace && !captured[i]) ? a : null));
@@ -152,6 +152,47 @@ export function substituteArgs(inline: t.Expression, args: readonly t.Expression
   });
   if (iife) return t.callExpression(t.arrowFunctionExpression(params, body), iifeArgs);
   return prefix.length === 0 ? body : t.sequenceExpression([...prefix, body]);
+}
+
+/** What substitution needs to know about an inline template, computed once per template. */
+export interface InlineAnalysis {
+  /** Uses of each placeholder `$i`. */
+  readonly uses: ReadonlyMap<number, number>;
+  /** Names bound inside the template. */
+  readonly declared: ReadonlySet<string>;
+  /** Whether the template evaluates these placeholders once each, in order, before any effect (memoised). */
+  inOrder(watched: readonly number[]): boolean;
+}
+
+const analyses = new WeakMap<t.Expression, InlineAnalysis>();
+
+/**
+ * Analyses an inline template once (the plugin keeps templates in memory across files and
+ * builds), so that a cache hit only classifies its arguments and copies the template.
+ */
+export function analyzeInline(template: t.Expression): InlineAnalysis {
+  let a = analyses.get(template);
+  if (!a) {
+    const uses = new Map<number, number>();
+    replaceIdentifiers(t.cloneNode(template, true), (name) => {
+      const i = placeholderIndex(name);
+      if (i !== null) uses.set(i, (uses.get(i) ?? 0) + 1);
+      return null;
+    });
+    const order = new Map<string, boolean>();
+    a = {
+      uses,
+      declared: declaredNames(template),
+      inOrder(watched) {
+        const key = watched.join(',');
+        let r = order.get(key);
+        if (r === undefined) order.set(key, (r = evaluatesInOrder(template, new Set(watched))));
+        return r;
+      },
+    };
+    analyses.set(template, a);
+  }
+  return a;
 }
 
 /** True where `var` temporaries would be shared between evaluations of the call site. */
