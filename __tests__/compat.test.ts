@@ -12,7 +12,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import * as babel from '@babel/core';
-import { memoryTier } from '../src/build';
+import { memoryTier } from '../src/memory-tier';
 import plugin, { METADATA_KEY } from '../src/plugin';
 import { closeAllStores, openStore } from '../src/store';
 import { STORE_FILE } from '../src/store/sqlite-open';

@@ -46,10 +46,11 @@ async function main() {
   const json = process.argv.includes('--json');
   const { generateCorpus } = require('./corpus');
   const { expandFile } = dist('expand-file.js');
-  const { Build, memoryTier } = dist('build.js');
+  const { Build } = dist('build.js');
+  const { memoryTier } = dist('memory-tier.js');
   const { resolveOptions } = dist('options.js');
   const { collectSites } = dist('call-sites.js');
-  const { inferArgType, applyConstArgs, makeSignature, signatureHint } = dist('signature.js');
+  const { inferArgType, applyConstArgs, makeSignature, signatureHint } = dist('signature');
   const { depsUpToDate } = dist('context.js');
   const { FileSplicer } = dist('splice.js');
   const { siteArguments } = dist('call-sites.js');

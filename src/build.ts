@@ -13,35 +13,7 @@ import { depsUpToDate } from './context';
 import { statSnapshot } from './fingerprint';
 import { ObservedDependencies } from './observed-dependencies';
 import type { Dependency } from './types';
-import type { ExpansionTemplate } from './expansion';
 import type { Generator } from './generator';
-
-/** A parsed expansion kept in process memory, with what it depends on. */
-export interface MemoryEntry {
-  readonly template: ExpansionTemplate;
-  readonly deps: readonly Dependency[];
-}
-
-const MEMORY_LIMIT = 20_000;
-/** Process-wide near tier of parsed expansions, shared by every build (keys include the fingerprint). */
-const memory = new Map<string, MemoryEntry>();
-
-/** Reads and writes the process-wide parsed-expansion tier. */
-export const memoryTier = {
-  get(key: string): MemoryEntry | undefined {
-    return memory.get(key);
-  },
-  set(key: string, entry: MemoryEntry): void {
-    if (memory.size >= MEMORY_LIMIT) memory.delete(memory.keys().next().value as string);
-    memory.set(key, entry);
-  },
-  delete(key: string): void {
-    memory.delete(key);
-  },
-  clear(): void {
-    memory.clear();
-  },
-};
 
 /** State of one build. */
 export class Build {

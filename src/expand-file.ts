@@ -8,7 +8,7 @@ import type { PluginPass } from '@babel/core';
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
 import type { Build } from './build';
-import { memoryTier } from './build';
+import { memoryTier } from './memory-tier';
 import { collectSites, siteArguments, type CallSite } from './call-sites';
 import { parseExpansion, type ExpansionTemplate } from './expansion';
 import { generate, verify } from './generate';

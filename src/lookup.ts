@@ -4,7 +4,7 @@
  * are checked; a stale hit is a miss.
  */
 import type { Build } from './build';
-import { memoryTier } from './build';
+import { memoryTier } from './memory-tier';
 import { depsUpToDate } from './context';
 import { parseExpansion } from './expansion';
 import { entryKey, type Group } from './group';

@@ -69,14 +69,33 @@ export class FileSplicer {
 
   /** Deep-clones template code, binding `$hoisted` and helper placeholders. */
   private instantiate(code: t.Expression, helpers: readonly HelperImport[], hoistedId: t.Identifier | null): t.Expression {
+    const copy = t.cloneNode(code, true, true);
+    // Most hoisted code (a compiled validator, a specialised function) names no placeholder:
+    // skip the walk over it, which costs as much as the copy.
+    if (!namesPlaceholders(code)) return copy;
     const byPlaceholder = new Map(helpers.map((h) => [h.placeholder, h]));
-    return replaceIdentifiers(t.cloneNode(code, true, true), (name) => {
+    return replaceIdentifiers(copy, (name) => {
       // Without location: the declaration's maps to the first call site, not to this one.
       if (name === HOISTED && hoistedId) return t.cloneNode(hoistedId, false, true);
       const h = byPlaceholder.get(name);
       return h ? t.cloneNode(this.helperId(h), false, true) : null;
     });
   }
+}
+
+const namesPlaceholdersMemo = new WeakMap<t.Node, boolean>();
+
+/** Whether template code mentions `$hoisted` or a helper placeholder (memoised per template). */
+function namesPlaceholders(code: t.Node): boolean {
+  let r = namesPlaceholdersMemo.get(code);
+  if (r === undefined) {
+    r = false;
+    t.traverseFast(code, (n) => {
+      if (n.type === 'Identifier' && (n.name === HOISTED || n.name.startsWith('$helper'))) r = true;
+    });
+    namesPlaceholdersMemo.set(code, r);
+  }
+  return r;
 }
 
 /**

@@ -8,7 +8,7 @@
  *   normalize/simplify/codegen/optimize/defaults for schema. They require those modules from
  *   BENCH_MACRO_PACKAGES (the bench's copy of examples/packages, identical to what the
  *   cached-macros side loads), falling back to examples/packages.
- * - Argument types come from the plugin's own `inferArgType` (dist/signature.js), so that both
+ * - Argument types come from the plugin's own `inferArgType` (dist/signature), so that both
  *   sides hand the compile functions exactly the same input and emit the same code. A typical
  *   babel-plugin-macros author would use `path.evaluate()` instead: similar cost, and less exact.
  * - Like any babel-plugin-macros macro, nothing is memoised: every call site is compiled.
@@ -24,7 +24,7 @@ const t = require('@babel/types');
 const ROOT = path.resolve(__dirname, '..', '..');
 const PACKAGES = process.env.BENCH_MACRO_PACKAGES || path.join(ROOT, 'examples', 'packages');
 const PLUGIN = process.env.BENCH_PLUGIN || ROOT;
-const { inferArgType, tagArgTypes, applyConstArgs, makeSignature } = require(path.join(PLUGIN, 'dist', 'signature.js'));
+const { inferArgType, tagArgTypes, applyConstArgs, makeSignature } = require(path.join(PLUGIN, 'dist', 'signature'));
 
 /** Requires a module of an example macro package (`pkg/file`). */
 function example(rel) {
