@@ -20,10 +20,16 @@ export class FileSplicer {
   hoist(template: ExpansionTemplate, nameHint: string, loc: t.SourceLocation | null | undefined): t.Identifier | null {
     if (!template.hoist) return null;
     const id = this.program.scope.generateUidIdentifier(nameHint);
-    const init = this.instantiate(template.hoist, template.helpers, null);
-    const decl = t.variableDeclaration('const', [t.variableDeclarator(id, init)]);
     // Source maps: the hoisted binding (all of it) maps to the first call site that produced it.
-    stampLoc(decl, loc);
+    const init = this.instantiate(template.hoist, template.helpers, null, loc);
+    const declarator = t.variableDeclarator(id, init);
+    const decl = t.variableDeclaration('const', [declarator]);
+    // `init` is already placed; only the nodes made around it need a location.
+    if (loc) {
+      const { point, unnamed } = points(loc);
+      decl.loc = declarator.loc = point;
+      id.loc ??= unnamed;
+    }
     this.hoisted.push(decl);
     return id;
   }
@@ -47,10 +53,12 @@ export class FileSplicer {
   finish(): void {
     const statements = [...this.imports, ...this.hoisted];
     if (statements.length === 0) return;
-    const body = this.program.get('body');
-    const lastImport = [...body].reverse().find((p) => p.isImportDeclaration());
-    if (lastImport) lastImport.insertAfter(statements);
-    else this.program.unshiftContainer('body', statements);
+    // Straight into the body array, as in rewrite(): the traversal has not entered the body
+    // yet, and insertAfter would build a path for every statement of the file first.
+    const body = this.program.node.body;
+    let at = 0;
+    for (let i = 0; i < body.length; i++) if (body[i].type === 'ImportDeclaration') at = i + 1;
+    body.splice(at, 0, ...statements);
   }
 
   private helperId(h: HelperImport): t.Identifier {
@@ -68,8 +76,13 @@ export class FileSplicer {
   }
 
   /** Deep-clones template code, binding `$hoisted` and helper placeholders. */
-  private instantiate(code: t.Expression, helpers: readonly HelperImport[], hoistedId: t.Identifier | null): t.Expression {
-    const copy = t.cloneNode(code, true, true);
+  private instantiate(
+    code: t.Expression,
+    helpers: readonly HelperImport[],
+    hoistedId: t.Identifier | null,
+    loc?: t.SourceLocation | null,
+  ): t.Expression {
+    const copy = loc ? cloneAt(code, loc) : t.cloneNode(code, true, true);
     // Most hoisted code (a compiled validator, a specialised function) names no placeholder:
     // skip the walk over it, which costs as much as the copy.
     if (!namesPlaceholders(code)) return copy;
@@ -109,9 +122,36 @@ function namesPlaceholders(code: t.Node): boolean {
  */
 export function stampLoc(root: t.Node, site: t.SourceLocation | null | undefined): void {
   if (!site) return;
-  const point: t.SourceLocation = { start: site.start, end: site.start, filename: site.filename, identifierName: undefined };
-  const unnamed: t.SourceLocation = { ...point, identifierName: '' };
+  const { point, unnamed } = points(site);
   t.traverseFast(root, (n) => {
     if (!n.loc) n.loc = n.type === 'Identifier' ? unnamed : point;
   });
+}
+
+function points(site: t.SourceLocation): { point: t.SourceLocation; unnamed: t.SourceLocation } {
+  const point: t.SourceLocation = { start: site.start, end: site.start, filename: site.filename, identifierName: undefined };
+  return { point, unnamed: { ...point, identifierName: '' } };
+}
+
+/**
+ * A deep copy of template code with every node placed at `site` (see {@link stampLoc}): one
+ * pass instead of `t.cloneNode` and a second walk, which matters for large hoisted code (a
+ * compiled validator) copied into every file that uses it. Template code comes from our own
+ * parser, so plain data (literal `extra`, template element `value`) is copied shallowly.
+ */
+function cloneAt<T extends t.Node>(node: T, site: t.SourceLocation): T {
+  const { point, unnamed } = points(site);
+  const copy = (n: t.Node): t.Node => {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(n)) {
+      if (key === 'loc' || key === 'start' || key === 'end' || key === 'range') continue;
+      const v = (n as unknown as Record<string, unknown>)[key];
+      if (Array.isArray(v)) out[key] = v.map((c) => (c && typeof c === 'object' ? (typeof c.type === 'string' ? copy(c) : { ...c }) : c));
+      else if (v && typeof v === 'object') out[key] = typeof (v as t.Node).type === 'string' ? copy(v as t.Node) : { ...v };
+      else out[key] = v;
+    }
+    out.loc = n.type === 'Identifier' ? unnamed : point;
+    return out as unknown as t.Node;
+  };
+  return copy(node) as T;
 }
