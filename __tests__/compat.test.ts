@@ -18,6 +18,7 @@ import { closeAllStores, openStore } from '../src/store';
 import { STORE_FILE } from '../src/store/sqlite-open';
 import { expand, loadFixtures, type FixtureOptions } from '../src/testing';
 import type { FileReport } from '../src/types';
+import { stripAnsi } from './helpers/ansi';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const babelPluginMacros = require('babel-plugin-macros') as babel.PluginItem;
@@ -25,7 +26,6 @@ const babelPluginMacros = require('babel-plugin-macros') as babel.PluginItem;
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const COMPAT = path.join(FIXTURES, 'compat');
 const MACROS = path.join(COMPAT, 'macros');
-const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
 interface Outcome {
   code?: string;

@@ -9,6 +9,7 @@ import fs from 'fs';
 import path from 'path';
 import { expand, loadFixtures, runFixture, runFixtures, type FixtureCase } from '../src/testing';
 import type { FileReport, MacroReport } from '../src/types';
+import { stripAnsi } from './helpers/ansi';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const SUITES = ['signatures', 'expansions', 'call-forms', 'typescript', 'helpers', 'errors'];
@@ -19,7 +20,6 @@ runFixtures(path.join(FIXTURES, 'compat')); // babel-plugin-macros createMacro m
 const allCases = (): FixtureCase[] => SUITES.flatMap((suite) => loadFixtures(path.join(FIXTURES, suite)));
 
 /** Babel highlights code frames when the terminal supports colours. */
-const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
 describe('the fixtures themselves', () => {
   it('has at least 25 cases', () => {

@@ -17,6 +17,7 @@ import { resetWarnings } from '../src/log';
 import { closeAllStores, openStore } from '../src/store';
 import { decodePayload } from '../src/store/checksum';
 import { expand } from '../src/testing';
+import { stripAnsi } from './helpers/ansi';
 
 jest.setTimeout(90_000);
 
@@ -492,7 +493,7 @@ describe('in-process', () => {
       error = e as Error;
     }
     expect(error?.message).toMatch(/The macro impure is impure: re-running it for the signature \(1\) produced a different expansion/);
-    expect(error?.message).toContain('impure(1)'); // the code frame
+    expect(stripAnsi(error?.message ?? '')).toContain('impure(1)'); // the code frame
     // A pure generator passes verification at any rate.
     expect(() => expand(`import pure from './pure.macro';\npure(2);\n`, { filename, pluginOptions: { store: 'fs', cacheDir, verify: 1 } })).not.toThrow();
   });
