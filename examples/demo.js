@@ -109,8 +109,8 @@ function main() {
   }
   const restored = buildRun(`run 4: ${rel(MESSAGES)} restored (leaves app/dist as committed sources build it)`);
   console.log(`\n   ${summary('restored', restored)}`);
-  console.log('   (run 3 capped the original validators and stored the edited ones; restoring the file makes those');
-  console.log('   stale in turn, so the validators are generated once more; the guards never noticed)');
+  console.log('   (run 3 capped the original validators; restoring the file makes their recorded dependency');
+  console.log('   match again, so the retained entries are revived instead of generating; the guards never noticed)');
 }
 
 main();
