@@ -7,7 +7,7 @@
 import fs from 'fs';
 import path from 'path';
 import { parse } from '@babel/parser';
-import type * as t from '@babel/types';
+import * as t from '@babel/types';
 import { hash } from './hash';
 
 /** The files making up a macro definition and their combined hash. */
@@ -75,10 +75,7 @@ function localSpecifiers(source: string, filename: string): string[] {
     return []; // an unparsable module fails at require time with a better message
   }
   const specs: string[] = [];
-  const visit = (node: unknown): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) return node.forEach(visit);
-    const n = node as t.Node;
+  t.traverseFast(ast.program, (n) => {
     if (
       (n.type === 'ImportDeclaration' || n.type === 'ExportAllDeclaration' || n.type === 'ExportNamedDeclaration') &&
       n.source
@@ -92,11 +89,7 @@ function localSpecifiers(source: string, filename: string): string[] {
     ) {
       specs.push(n.arguments[0].value);
     }
-    for (const key of Object.keys(n)) {
-      if (key !== 'loc' && key !== 'leadingComments' && key !== 'trailingComments') visit((n as never)[key]);
-    }
-  };
-  visit(ast.program);
+  });
   return specs.filter((s) => s.startsWith('./') || s.startsWith('../') || s === '.' || s === '..');
 }
 

@@ -11,7 +11,7 @@ import { inferIdentifier } from './bindings';
 import { fold } from './fold';
 import { inferArray, inferObject, inferTemplate } from './literals';
 import { inferBinary, inferUnary } from './operators';
-import { MAX_DEPTH, newState, withAliased, type State } from './state';
+import { deeper, newState, withAliased, type State } from './state';
 import { inferTSType, isConstAssertion } from './typescript';
 
 /**
@@ -43,13 +43,7 @@ export function tagArgTypes(quasi: NodePath<t.TemplateLiteral>): ArgType[] {
 
 /** The type of any node within one inference; `unknown` past {@link MAX_DEPTH} nested calls. */
 export function infer(path: NodePath<t.Node>, state: State): ArgType {
-  if (state.depth >= MAX_DEPTH) return UNKNOWN;
-  state.depth++;
-  try {
-    return inferNode(path, state);
-  } finally {
-    state.depth--;
-  }
+  return deeper(state, () => inferNode(path, state));
 }
 
 function inferNode(path: NodePath<t.Node>, state: State): ArgType {

@@ -1,6 +1,7 @@
 /** The state one inference carries through its recursive calls: depth, bindings seen, aliasing. */
 import type { Binding } from '@babel/traverse';
 import type { ArgType } from '../types';
+import { UNKNOWN } from './algebra';
 
 /** Nesting limit (expressions, bindings and type annotations together): deeper is `unknown`, never a stack overflow. */
 export const MAX_DEPTH = 400;
@@ -30,5 +31,16 @@ export function withAliased(state: State, aliased: boolean, fn: () => ArgType): 
     return fn();
   } finally {
     state.aliased = saved;
+  }
+}
+
+/** Runs `fn` one level deeper; `unknown` past {@link MAX_DEPTH} (expressions and types share the count). */
+export function deeper(state: State, fn: () => ArgType): ArgType {
+  if (state.depth >= MAX_DEPTH) return UNKNOWN;
+  state.depth++;
+  try {
+    return fn();
+  } finally {
+    state.depth--;
   }
 }

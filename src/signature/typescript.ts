@@ -5,7 +5,7 @@ import type { ArgType } from '../types';
 import { BIGINT, BOOLEAN, FUNCTION, NUMBER, REGEXP, STRING, UNKNOWN, join } from './algebra';
 import { infer } from './infer';
 import { literalKey } from './literals';
-import { MAX_DEPTH, type State } from './state';
+import { deeper, type State } from './state';
 
 /** `as const`: a type reference to the name `const`. */
 export function isConstAssertion(type: t.TSType): boolean {
@@ -14,13 +14,7 @@ export function isConstAssertion(type: t.TSType): boolean {
 
 /** The ArgType a TypeScript type promises, or `unknown`. */
 export function inferTSType(path: NodePath<t.Node>, state: State): ArgType {
-  if (state.depth >= MAX_DEPTH) return UNKNOWN;
-  state.depth++;
-  try {
-    return inferTSTypeNode(path, state);
-  } finally {
-    state.depth--;
-  }
+  return deeper(state, () => inferTSTypeNode(path, state));
 }
 
 function inferTSTypeNode(path: NodePath<t.Node>, state: State): ArgType {
