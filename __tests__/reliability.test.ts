@@ -18,6 +18,7 @@ import { closeAllStores, openStore } from '../src/store';
 import { decodePayload } from '../src/store/checksum';
 import { expand } from '../src/testing';
 import { stripAnsi } from './helpers/ansi';
+import { reachableByNobody, unprivileged } from './helpers/unprivileged';
 
 jest.setTimeout(90_000);
 
@@ -427,14 +428,13 @@ describe('an unusable cache directory: the build succeeds from memory with one w
     expect(storeWarningsIn(r.stderr)[0]).toMatch(/cannot use the macro cache .*memory only/);
   });
 
-  test('a read-only directory', () => {
+  test('a read-only directory', async () => {
     const dir = project('v1');
     const cacheDir = path.join(dir, 'cache');
     fs.mkdirSync(cacheDir, { mode: 0o555 });
     fs.chmodSync(cacheDir, 0o555);
     // root writes through permissions: build as an unprivileged user instead.
-    const asRoot = process.getuid?.() === 0;
-    const r = runOnce(dir, { cacheDir }, 'run w 0 30 0', asRoot ? { uid: 65534, gid: 65534 } : {});
+    const r = await reachableByNobody([path.resolve(__dirname, '..'), dir], () => runOnce(dir, { cacheDir }, 'run w 0 30 0', unprivileged()));
     expect(r.status).toBe(0);
     expect(r.result?.hashes).toEqual(reference);
     expect(storeWarningsIn(r.stderr)).toHaveLength(1);

@@ -19,6 +19,7 @@ import { MemoryStore } from '../src/store/memory';
 import { openSqliteStore, SqliteStore } from '../src/store/sqlite';
 import type { EntryKey, Store } from '../src/store/types';
 import type { SerializedExpansion } from '../src/types';
+import { reachableByNobody, unprivileged } from './helpers/unprivileged';
 
 jest.setTimeout(60_000);
 
@@ -755,8 +756,11 @@ describe('SqliteStore robustness', () => {
     fs.chmodSync(dir, 0o555);
     try {
       // root writes through permissions: run the reader as an unprivileged user instead.
-      const asRoot = process.getuid?.() === 0;
-      const c = child([dir, 'readonly'], asRoot ? { uid: 65534, gid: 65534 } : {});
+      const c = await reachableByNobody([path.resolve(__dirname, '..'), dir], async () => {
+        const reader = child([dir, 'readonly'], unprivileged());
+        await reader.exited;
+        return reader;
+      });
       expect(await c.exited).toBe(0);
       expect(JSON.parse(c.lines[0])).toEqual({ name: 'memory', read: [false], wrote: 'n' });
       expect(c.stderr.match(/\[cached-macros\] warning:/g)).toHaveLength(1);
