@@ -10,7 +10,7 @@ import path from 'path';
 import fc from 'fast-check';
 import { parseSignatureKey, SignatureKeyError } from '../src/cli/signature-key';
 import { makeSignature, signatureKey } from '../src/signature';
-import type { ArgType, ConstValue } from '../src/types';
+import type { ArgType, ConstValue } from '../src/api/types';
 import { stripAnsi } from './helpers/ansi';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -12,12 +12,12 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import * as babel from '@babel/core';
-import { memoryTier } from '../src/memory-tier';
-import plugin, { METADATA_KEY } from '../src/plugin';
+import { memoryTier } from '../src/store/memory-tier';
+import plugin, { METADATA_KEY } from '../src/plugin/plugin';
 import { closeAllStores, openStore } from '../src/store';
 import { STORE_FILE } from '../src/store/sqlite-open';
 import { expand, loadFixtures, type FixtureOptions } from '../src/testing';
-import type { FileReport } from '../src/types';
+import type { FileReport } from '../src/api/types';
 import { stripAnsi } from './helpers/ansi';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

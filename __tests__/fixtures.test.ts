@@ -8,7 +8,7 @@
 import fs from 'fs';
 import path from 'path';
 import { expand, loadFixtures, runFixture, runFixtures, type FixtureCase } from '../src/testing';
-import type { FileReport, MacroReport } from '../src/types';
+import type { FileReport, MacroReport } from '../src/api/types';
 import { stripAnsi } from './helpers/ansi';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');

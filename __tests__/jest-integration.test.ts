@@ -164,7 +164,7 @@ test('the package entry points ./jest and ./testing resolve, with their types, f
 });
 
 describe('the dependency manifest the transformer keys on', () => {
-  const MANIFEST = path.join(ROOT, 'dist', 'dependency-manifest.js');
+  const MANIFEST = path.join(ROOT, 'dist', 'deps', 'dependency-manifest.js');
 
   test('concurrent writers (Jest workers, parallel builds) lose nothing, and a line torn by a killed writer is skipped', async () => {
     const cacheDir = path.join(dir, 'cache');
@@ -186,7 +186,7 @@ describe('the dependency manifest the transformer keys on', () => {
           }),
       ),
     );
-    const { DependencyManifest } = require(MANIFEST) as typeof import('../src/dependency-manifest');
+    const { DependencyManifest } = require(MANIFEST) as typeof import('../src/deps/dependency-manifest');
     const read = DependencyManifest.at(cacheDir).current();
     for (const w of [0, 1, 2, 3]) {
       const deps = read.get(`/m${w}.macro.js`);

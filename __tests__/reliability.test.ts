@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import fc from 'fast-check';
-import { resetWarnings } from '../src/log';
+import { resetWarnings } from '../src/util/log';
 import { closeAllStores, openStore } from '../src/store';
 import { decodePayload } from '../src/store/checksum';
 import { expand } from '../src/testing';

@@ -12,12 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import Redis from 'ioredis';
-import { resolveOptions, REMOTE_KEY_ENV } from '../src/options';
+import { resolveOptions, REMOTE_KEY_ENV } from '../src/build/options';
 import { closeAllStores, openStore } from '../src/store';
 import { RemoteTier } from '../src/store/remote';
 import { encodeRemoteValue, KEY_PREFIX, remoteKey } from '../src/store/remote-entry';
 import type { Entry } from '../src/store/types';
-import { resetWarnings } from '../src/log';
+import { resetWarnings } from '../src/util/log';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 
 jest.setTimeout(60_000);

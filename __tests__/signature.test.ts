@@ -11,7 +11,7 @@ import {
   tagArgTypes,
   widen,
 } from '../src/signature';
-import type { ArgType, ConstValue } from '../src/types';
+import type { ArgType, ConstValue } from '../src/api/types';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

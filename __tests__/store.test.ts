@@ -10,15 +10,15 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hash, hashFile } from '../src/hash';
-import { debug, resetWarnings, warnOnce } from '../src/log';
+import { hash, hashFile } from '../src/util/hash';
+import { debug, resetWarnings, warnOnce } from '../src/util/log';
 import { decodePayload } from '../src/store/checksum';
 import { closeAllStores, openStore } from '../src/store/index';
 import { LayeredStore } from '../src/store/layered';
 import { MemoryStore } from '../src/store/memory';
 import { openSqliteStore, SqliteStore } from '../src/store/sqlite';
 import type { EntryKey, Store } from '../src/store/types';
-import type { SerializedExpansion } from '../src/types';
+import type { SerializedExpansion } from '../src/api/types';
 import { reachableByNobody, unprivileged } from './helpers/unprivileged';
 
 jest.setTimeout(60_000);

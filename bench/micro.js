@@ -45,17 +45,17 @@ function programOf(code) {
 async function main() {
   const json = process.argv.includes('--json');
   const { generateCorpus } = require('./corpus');
-  const { expandFile } = dist('expand-file.js');
-  const { Build } = dist('build.js');
-  const { memoryTier } = dist('memory-tier.js');
-  const { resolveOptions } = dist('options.js');
-  const { collectSites } = dist('call-sites.js');
+  const { expandFile } = dist('expand/expand-file.js');
+  const { Build } = dist('build/build.js');
+  const { memoryTier } = dist('store/memory-tier.js');
+  const { resolveOptions } = dist('build/options.js');
+  const { collectSites } = dist('expand/call-sites.js');
   const { inferArgType, applyConstArgs, makeSignature, signatureHint } = dist('signature');
-  const { depsUpToDate } = dist('context.js');
-  const { FileSplicer } = dist('splice.js');
-  const { siteArguments } = dist('call-sites.js');
-  const { parseExpansion } = dist('expansion.js');
-  const { resolveMacro } = dist('macro-loader.js');
+  const { depsUpToDate } = dist('generate/context.js');
+  const { FileSplicer } = dist('template/splice.js');
+  const { siteArguments } = dist('expand/call-sites.js');
+  const { parseExpansion } = dist('template/expansion.js');
+  const { resolveMacro } = dist('load/macro-loader.js');
 
   if (!fs.existsSync(path.join(WORK, 'node_modules', 'schema.macro'))) {
     throw new Error('bench/.work is not prepared: run `node bench/run.js` (it sets it up and runs this first)');

@@ -8,13 +8,13 @@
  * ```
  * @packageDocumentation
  */
-import plugin from './plugin';
+import plugin from './plugin/plugin';
 
 export default plugin;
-export { METADATA_KEY } from './plugin';
-export { Generator, CachedGenerator, isGeneratorClass, type ConstArgs, type GeneratorClass } from './generator';
-export { macro, type Macro } from './macro';
-export type { PluginOptions, RemoteOptions } from './options';
+export { METADATA_KEY } from './plugin/plugin';
+export { Generator, CachedGenerator, isGeneratorClass, type ConstArgs, type GeneratorClass } from './api/generator';
+export { macro, type Macro } from './api/macro';
+export type { PluginOptions, RemoteOptions } from './build/options';
 export type {
   ArgType,
   Code,
@@ -28,4 +28,4 @@ export type {
   RemoteReport,
   SerializedExpansion,
   Signature,
-} from './types';
+} from './api/types';

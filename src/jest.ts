@@ -20,14 +20,14 @@
 import * as babel from '@babel/core';
 import babelJest, { type TransformerConfig } from 'babel-jest';
 import type { SyncTransformer, TransformOptions } from '@jest/transform';
-import { envHash } from './context';
-import { manifestFor } from './dependency-manifest';
-import { moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
-import { hash, hashFile } from './hash';
-import { importSources } from './import-sources';
-import { resolveMacro } from './macro-loader';
-import { isMacroSource, resolveOptions, type ResolvedOptions } from './options';
-import { PLUGIN_BRAND } from './plugin';
+import { envHash } from './generate/context';
+import { manifestFor } from './deps/dependency-manifest';
+import { moduleGraph, statSnapshot, type ModuleGraph } from './load/fingerprint';
+import { hash, hashFile } from './util/hash';
+import { importSources } from './expand/import-sources';
+import { resolveMacro } from './load/macro-loader';
+import { isMacroSource, resolveOptions, type ResolvedOptions } from './build/options';
+import { PLUGIN_BRAND } from './plugin/plugin';
 
 const PLUGIN_VERSION: string = (require('../package.json') as { version: string }).version;
 

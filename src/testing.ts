@@ -12,9 +12,9 @@ import fs from 'fs';
 import path from 'path';
 import { createRequire } from 'module';
 import * as babel from '@babel/core';
-import plugin, { METADATA_KEY } from './plugin';
-import type { PluginOptions } from './options';
-import type { FileReport } from './types';
+import plugin, { METADATA_KEY } from './plugin/plugin';
+import type { PluginOptions } from './build/options';
+import type { FileReport } from './api/types';
 
 /** Result of {@link expand}. */
 export interface ExpandResult {

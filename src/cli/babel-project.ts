@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import type { ConfigItem, PartialConfig } from '@babel/core';
-import cachedMacrosPlugin, { METADATA_KEY } from '../plugin';
-import type { FileReport } from '../types';
+import cachedMacrosPlugin, { METADATA_KEY } from '../plugin/plugin';
+import type { FileReport } from '../api/types';
 import { DEFAULT_CACHE_DIR } from './context';
 import { projectBabel } from './babel-core';
 

@@ -6,7 +6,7 @@
  */
 import Table from 'cli-table3';
 import path from 'node:path';
-import type { Dependency } from '../types';
+import type { Dependency } from '../api/types';
 
 const UNITS: Readonly<Record<string, number>> = {
   '': 1,

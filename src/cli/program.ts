@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { warningCount } from '../log';
+import { warningCount } from '../util/log';
 import { CommandContext, DEFAULT_CACHE_DIR, type CommonOptions, type Streams } from './context';
 import { CliError, EXIT } from './errors';
 import { parseSize } from './format';

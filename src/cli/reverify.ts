@@ -8,15 +8,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { depsUpToDate, RecordingContext } from '../context';
-import { serializeExpansion } from '../expansion';
-import type { Generator } from '../generator';
-import { hashFile } from '../hash';
-import { defineMacro, loadMacroModule, type MacroDefinition } from '../macro-loader';
+import { depsUpToDate, RecordingContext } from '../generate/context';
+import { serializeExpansion } from '../template/expansion';
+import type { Generator } from '../api/generator';
+import { hashFile } from '../util/hash';
+import { defineMacro, loadMacroModule, type MacroDefinition } from '../load/macro-loader';
 import { makeSignature } from '../signature';
-import { track } from '../tracking';
+import { track } from '../generate/tracking';
 import type { Entry } from '../store/types';
-import type { SerializedExpansion } from '../types';
+import type { SerializedExpansion } from '../api/types';
 import { firstLine } from './errors';
 import { parseSignatureKey } from './signature-key';
 

@@ -17,7 +17,7 @@
  * ```
  * @packageDocumentation
  */
-import type { ArgType, ConstValue } from '../types';
+import type { ArgType, ConstValue } from '../api/types';
 
 /** A string that is not a signature key written by `signatureKey`. */
 export class SignatureKeyError extends Error {

@@ -11,7 +11,7 @@
 import os from 'os';
 import path from 'path';
 import { cosmiconfigSync } from 'cosmiconfig';
-import type { Build } from '../build';
+import type { Build } from '../build/build';
 
 /** babel-plugin-macros' search places, in its order. */
 export const CONFIG_SEARCH_PLACES = [

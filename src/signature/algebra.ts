@@ -2,7 +2,7 @@
  * The type algebra of {@link ArgType}: the common types as constants, what a type says about its
  * values (kind, truthiness, nullishness, `typeof`, ToNumeric) and the join of two types.
  */
-import type { ArgType, ConstValue } from '../types';
+import type { ArgType, ConstValue } from '../api/types';
 
 export type Kind = ArgType['kind'];
 

@@ -4,7 +4,7 @@
  */
 import type { Binding, NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
-import type { ArgType } from '../types';
+import type { ArgType } from '../api/types';
 import { CONST_UNDEFINED, FUNCTION, UNKNOWN } from './algebra';
 import { infer } from './infer';
 import { withAliased, type State } from './state';

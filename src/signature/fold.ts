@@ -2,7 +2,7 @@
  * Constant folding: running the real JavaScript operation on `const` values, within limits so
  * that a folded value cannot grow without bound (a huge result is widened to its kind).
  */
-import type { ArgType, ConstValue } from '../types';
+import type { ArgType, ConstValue } from '../api/types';
 import { BIGINT, STRING } from './algebra';
 
 /** Folding `const a = s + s; const b = a + a; …` doubles per step: longer folded strings are widened to `string`. */

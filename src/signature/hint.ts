@@ -1,5 +1,5 @@
 /** A short, readable name part for the binding hoisted for a signature. */
-import type { ArgType, Signature } from '../types';
+import type { ArgType, Signature } from '../api/types';
 import type { Kind } from './algebra';
 
 const HINT_MAX = 20;

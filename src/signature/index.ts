@@ -1,7 +1,7 @@
 /**
  * Signature inference: the static {@link ArgType} of each macro argument, worked out from the
- * AST and scope alone, and the canonical key that groups call sites by signature (see DESIGN.md,
- * "Signature"). A wrong type here means wrong code from the generator, so every rule is sound
+ * AST and scope alone, and the canonical key that groups call sites by signature (see
+ * docs/writing-macros.md, "Signatures"). A wrong type here means wrong code from the generator, so every rule is sound
  * for the JavaScript it sees (trusting TypeScript annotations) and everything else is `unknown`.
  * @packageDocumentation
  */

@@ -5,7 +5,7 @@
  */
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
-import type { ArgType } from '../types';
+import type { ArgType } from '../api/types';
 import { BIGINT, FUNCTION, UNKNOWN, join, nullishness, truthiness } from './algebra';
 import { inferIdentifier } from './bindings';
 import { fold } from './fold';

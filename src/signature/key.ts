@@ -1,5 +1,5 @@
 /** The canonical key of a signature, frozen {@link Signature}s, and their description in messages. */
-import type { ArgType, ConstValue, Signature } from '../types';
+import type { ArgType, ConstValue, Signature } from '../api/types';
 
 /**
  * The canonical key of a signature, e.g. `(string, 1, "a", [number, "x"], {a: number, b: true})`.

@@ -1,7 +1,7 @@
 /** The type of a template, array or object literal, and statically known property keys. */
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
-import type { ArgType } from '../types';
+import type { ArgType } from '../api/types';
 import { CONST_UNDEFINED, FUNCTION, STRING, UNKNOWN, isConst } from './algebra';
 import { fold } from './fold';
 import { infer } from './infer';

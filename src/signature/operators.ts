@@ -1,6 +1,6 @@
 /** The type of a unary or binary operator's result from its operands' types, folded when they are `const`. */
 import type * as t from '@babel/types';
-import type { ArgType } from '../types';
+import type { ArgType } from '../api/types';
 import {
   BIGINT,
   BOOLEAN,

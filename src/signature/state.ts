@@ -1,6 +1,6 @@
 /** The state one inference carries through its recursive calls: depth, bindings seen, aliasing. */
 import type { Binding } from '@babel/traverse';
-import type { ArgType } from '../types';
+import type { ArgType } from '../api/types';
 import { UNKNOWN } from './algebra';
 
 /** Nesting limit (expressions, bindings and type annotations together): deeper is `unknown`, never a stack overflow. */

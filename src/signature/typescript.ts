@@ -1,7 +1,7 @@
 /** The {@link ArgType} a TypeScript type annotation or assertion promises (trusted, as TypeScript checks it). */
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
-import type { ArgType } from '../types';
+import type { ArgType } from '../api/types';
 import { BIGINT, BOOLEAN, FUNCTION, NUMBER, REGEXP, STRING, UNKNOWN, join } from './algebra';
 import { infer } from './infer';
 import { literalKey } from './literals';

@@ -1,6 +1,6 @@
 /** Widening: forgetting `const` values, for all arguments or as a generator's `constArgs` asks. */
-import type { ConstArgs } from '../generator';
-import type { ArgType } from '../types';
+import type { ConstArgs } from '../api/generator';
+import type { ArgType } from '../api/types';
 import { REGEXP, kindOfValue } from './algebra';
 
 /**

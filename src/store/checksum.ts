@@ -4,8 +4,8 @@
  * for another key: a bad row reads as a miss, never as wrong code.
  * @packageDocumentation
  */
-import { hash } from '../hash';
-import type { Dependency, HelperImport, SerializedExpansion } from '../types';
+import { hash } from '../util/hash';
+import type { Dependency, HelperImport, SerializedExpansion } from '../api/types';
 import type { EntryKey } from './types';
 
 /** A payload ready to store. */

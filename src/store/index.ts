@@ -3,8 +3,8 @@
  * @packageDocumentation
  */
 import { resolve } from 'node:path';
-import { hash } from '../hash';
-import type { ResolvedRemoteOptions } from '../options';
+import { hash } from '../util/hash';
+import type { ResolvedRemoteOptions } from '../build/options';
 import { LayeredStore } from './layered';
 import { MemoryStore } from './memory';
 import { RemoteTier } from './remote';

@@ -10,7 +10,7 @@
 import type { MemoryStore } from './memory';
 import type { RemoteTier } from './remote';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
-import type { Dependency, RemoteReport } from '../types';
+import type { Dependency, RemoteReport } from '../api/types';
 
 /** A {@link Store} reading through an in-memory tier to a persistent one. */
 export class LayeredStore implements Store {

@@ -4,8 +4,8 @@
  * fallback when the persistent store is unusable.
  * @packageDocumentation
  */
-import { warnOnce } from '../log';
-import type { Dependency, SerializedExpansion } from '../types';
+import { warnOnce } from '../util/log';
+import type { Dependency, SerializedExpansion } from '../api/types';
 import { decodePayload, encodePayload } from './checksum';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
 

@@ -7,8 +7,8 @@
  * @packageDocumentation
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { hash } from '../hash';
-import type { Dependency, SerializedExpansion } from '../types';
+import { hash } from '../util/hash';
+import type { Dependency, SerializedExpansion } from '../api/types';
 import { decodePayload, encodePayload, type DecodedPayload } from './checksum';
 import type { EntryKey } from './types';
 

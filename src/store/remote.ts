@@ -8,9 +8,9 @@
  * for the rest of the build, with one warning, and the build goes on from the local tiers.
  * @packageDocumentation
  */
-import { debug, warnOnce } from '../log';
-import { redactUrl, type ResolvedRemoteOptions } from '../options';
-import type { RemoteReport } from '../types';
+import { debug, warnOnce } from '../util/log';
+import { redactUrl, type ResolvedRemoteOptions } from '../build/options';
+import type { RemoteReport } from '../api/types';
 import type { DecodedPayload } from './checksum';
 import { remoteCall, type RemoteRequest, type RemoteResponse } from './remote-bridge';
 import { decodeRemoteValue, encodeRemoteValue, remoteKey } from './remote-entry';

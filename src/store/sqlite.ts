@@ -10,12 +10,12 @@
 import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { debug, warnOnce } from '../log';
+import { debug, warnOnce } from '../util/log';
 import { decodePayload, encodePayload, type EncodedPayload } from './checksum';
 import { MemoryStore } from './memory';
 import { codeOf, describe, inodeOf, isCorruption, moveAside, openStoreFile, STORE_FILE, type OpenedFile } from './sqlite-open';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
-import type { Dependency } from '../types';
+import type { Dependency } from '../api/types';
 
 type NewEntry = Omit<Entry, 'minEpoch' | 'maxEpoch'>;
 

@@ -2,7 +2,7 @@
  * The store interface shared by every tier (memory, embedded SQLite, later remote).
  * Narrower than Parcel's Cache: entries are looked up and written in batches, one per file.
  */
-import type { Dependency, RemoteReport, SerializedExpansion } from '../types';
+import type { Dependency, RemoteReport, SerializedExpansion } from '../api/types';
 
 /** Identifies one cached expansion. */
 export interface EntryKey {

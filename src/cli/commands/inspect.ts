@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { Entry } from '../../store/types';
-import type { Dependency, SerializedExpansion } from '../../types';
+import type { Dependency, SerializedExpansion } from '../../api/types';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { formatDependency, formatEpochs, shortFingerprint, table, truncate } from '../format';

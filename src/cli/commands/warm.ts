@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { globSync } from 'tinyglobby';
 import { closeAllStores } from '../../store';
-import type { MacroReport } from '../../types';
+import type { MacroReport } from '../../api/types';
 import { BabelProject } from '../babel-project';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';

@@ -1,5 +1,5 @@
 /**
- * One file's way through the plugin (DESIGN.md, steps 2–6): group call sites by (macro,
+ * One file's way through the plugin (docs/architecture.md, steps 1–9): group call sites by (macro,
  * signature), look the cached groups up in one batch, run generators for the misses, splice,
  * and write the new entries in one batch. Nothing is written unless the whole file succeeded.
  */
@@ -7,21 +7,21 @@ import path from 'path';
 import type { PluginPass } from '@babel/core';
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
-import type { Build } from './build';
-import { memoryTier } from './memory-tier';
+import type { Build } from '../build/build';
+import { memoryTier } from '../store/memory-tier';
 import { collectSites, siteArguments, type CallSite } from './call-sites';
-import { parseExpansion, type ExpansionTemplate } from './expansion';
-import { generate, verify } from './generate';
+import { parseExpansion, type ExpansionTemplate } from '../template/expansion';
+import { generate, verify } from '../generate/generate';
 import { entryKey, type Group } from './group';
-import { debug } from './log';
+import { debug } from '../util/log';
 import { hitsByMacro, lookUp, memoryKey } from './lookup';
-import { babelMacroOf, runBabelMacros } from './compat/babel-plugin-macros';
-import { exportOf, resolveMacro, type MacroModule } from './macro-loader';
-import { isMacroSource } from './options';
-import { applyConstArgs, describeSignature, inferArgType, makeSignature, signatureHint, tagArgTypes } from './signature';
-import { FileSplicer } from './splice';
-import type { Entry } from './store/types';
-import type { FileReport, MacroReport } from './types';
+import { babelMacroOf, runBabelMacros } from '../compat/babel-plugin-macros';
+import { exportOf, resolveMacro, type MacroModule } from '../load/macro-loader';
+import { isMacroSource } from '../build/options';
+import { applyConstArgs, describeSignature, inferArgType, makeSignature, signatureHint, tagArgTypes } from '../signature';
+import { FileSplicer } from '../template/splice';
+import type { Entry } from '../store/types';
+import type { FileReport, MacroReport } from '../api/types';
 
 /** What babel-plugin-macros passes its macros besides references (see compat/). */
 export interface BabelMacrosContext {

@@ -21,8 +21,8 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { hash } from './hash';
-import { debug } from './log';
+import { hash } from '../util/hash';
+import { debug } from '../util/log';
 import type { ObservedDependencies } from './observed-dependencies';
 
 /** Folder, in the cache directory, of the control files. */

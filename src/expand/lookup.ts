@@ -3,12 +3,12 @@
  * tiers, then one batch of retained entries for the misses. Every hit's recorded dependencies
  * are checked; a stale hit is a miss.
  */
-import type { Build } from './build';
-import { memoryTier } from './memory-tier';
-import { depsUpToDate } from './context';
-import { parseExpansion } from './expansion';
+import type { Build } from '../build/build';
+import { memoryTier } from '../store/memory-tier';
+import { depsUpToDate } from '../generate/context';
+import { parseExpansion } from '../template/expansion';
 import { entryKey, type Group } from './group';
-import type { Entry, EntryKey } from './store/types';
+import type { Entry, EntryKey } from '../store/types';
 
 /** Signatures served from the memory tier or the store, per macro id (for `cached-macros stats`). */
 export function hitsByMacro(groups: readonly Group[]): Map<string, number> {

@@ -6,13 +6,13 @@
 import path from 'path';
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
-import type { Build } from './build';
-import type { CallSite } from './call-sites';
+import type { Build } from '../build/build';
+import type { CallSite } from '../expand/call-sites';
 import { MacroCallError, RecordingContext } from './context';
-import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTemplate } from './expansion';
-import type { Group } from './group';
+import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTemplate } from '../template/expansion';
+import type { Group } from '../expand/group';
 import { track } from './tracking';
-import type { Dependency, SerializedExpansion } from './types';
+import type { Dependency, SerializedExpansion } from '../api/types';
 
 /** Runs the generator for a group; errors become code frames at the call site or argument. */
 export function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[] } {
@@ -64,12 +64,15 @@ export function verify(group: Group, filename: string | undefined, build: Build)
   }
 }
 
+/** This plugin's compiled code (dist/ or src/): its frames are not the author's. */
+const PLUGIN_DIR = path.resolve(__dirname, '..') + path.sep;
+
 /** The generator's own stack frames (up to 3), without this plugin's or Babel's. */
 function authorFrames(err: Error | undefined): string {
   const frames = (err?.stack ?? '')
     .split('\n')
     .filter((l) => /^\s+at /.test(l))
-    .filter((l) => !l.includes(path.sep + 'babel-plugin-cached-macros' + path.sep) && !l.includes(__dirname) && !/[\\/]@babel[\\/]/.test(l));
+    .filter((l) => !l.includes(path.sep + 'babel-plugin-cached-macros' + path.sep) && !l.includes(PLUGIN_DIR) && !/[\\/]@babel[\\/]/.test(l));
   return frames.length ? `\n${frames.slice(0, 3).join('\n')}` : '';
 }
 

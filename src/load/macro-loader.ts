@@ -6,8 +6,8 @@
 import { createRequire } from 'module';
 import path from 'path';
 import { findPackageJson, moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
-import { hash } from './hash';
-import { isCachedGeneratorClass, isGeneratorClass, type GeneratorClass } from './generator';
+import { hash } from '../util/hash';
+import { isCachedGeneratorClass, isGeneratorClass, type GeneratorClass } from '../api/generator';
 
 /** A loaded macro module. */
 export interface MacroModule {
@@ -35,7 +35,7 @@ export interface MacroDefinition {
 
 // Node's own loader, even under Jest: macros load exactly as in a production build.
 const nodeRequire = createRequire(__filename);
-const PLUGIN_VERSION: string = (require('../package.json') as { version: string }).version;
+const PLUGIN_VERSION: string = (require('../../package.json') as { version: string }).version;
 const loaded = new Map<string, MacroModule>();
 
 /** Resolves an import source as Node would from the importing file. */

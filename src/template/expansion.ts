@@ -6,7 +6,7 @@
 import { parseExpression } from '@babel/parser';
 import generate from '@babel/generator';
 import * as t from '@babel/types';
-import type { HelperImport, SerializedExpansion } from './types';
+import type { HelperImport, SerializedExpansion } from '../api/types';
 
 /** A generator returned something that is not a valid expansion. */
 export class ExpansionError extends Error {

@@ -5,9 +5,9 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { hash, hashFile } from './hash';
+import { hash, hashFile } from '../util/hash';
 import { logUndeclared, untracked, type ReadRecorder } from './tracking';
-import type { Dependency, GenerateContext, HelperImport } from './types';
+import type { Dependency, GenerateContext, HelperImport } from '../api/types';
 
 /** Thrown by `ctx.error`: the plugin turns it into a code frame at the call site or argument. */
 export class MacroCallError extends Error {

@@ -3,7 +3,7 @@
  * names the option, the way Babel's own plugins report them.
  */
 import path from 'path';
-import { warnOnce } from './log';
+import { warnOnce } from '../util/log';
 
 /** Options accepted in `babel.config.js`: `['babel-plugin-cached-macros', { … }]`. */
 export interface PluginOptions {

@@ -5,7 +5,7 @@
  * dependencies for Babel's callers and into the dependency manifest read by the Jest transformer.
  * @packageDocumentation
  */
-import type { Dependency } from './types';
+import type { Dependency } from '../api/types';
 
 /** What one macro module's output depends on. */
 export interface ModuleDependencies {

@@ -13,15 +13,15 @@
 import fs from 'fs';
 import path from 'path';
 import type { ConfigAPI, PluginObj, PluginPass } from '@babel/core';
-import { Build } from './build';
-import { manifestFor } from './dependency-manifest';
-import { expandFile } from './expand-file';
-import { CONTROL_DIR, ExternalDependencies } from './external-dependencies';
-import { loadedModules } from './macro-loader';
-import { resolveOptions, type PluginOptions, type ResolvedOptions } from './options';
-import { openStore } from './store';
-import { STORE_FILE } from './store/sqlite-open';
-import type { FileReport } from './types';
+import { Build } from '../build/build';
+import { manifestFor } from '../deps/dependency-manifest';
+import { expandFile } from '../expand/expand-file';
+import { CONTROL_DIR, ExternalDependencies } from '../deps/external-dependencies';
+import { loadedModules } from '../load/macro-loader';
+import { resolveOptions, type PluginOptions, type ResolvedOptions } from '../build/options';
+import { openStore } from '../store';
+import { STORE_FILE } from '../store/sqlite-open';
+import type { FileReport } from '../api/types';
 
 type Api = ConfigAPI & { version: string; addExternalDependency?: (file: string) => void; assertVersion(v: number | string): void };
 

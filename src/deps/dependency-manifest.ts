@@ -14,7 +14,7 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { warnOnce } from './log';
+import { warnOnce } from '../util/log';
 import type { ModuleDependencies } from './observed-dependencies';
 
 /** File name of the manifest in the cache directory. */

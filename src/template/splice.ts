@@ -6,7 +6,7 @@ import type { NodePath } from '@babel/traverse';
 import * as t from '@babel/types';
 import { HOISTED, type ExpansionTemplate } from './expansion';
 import { analyzeInline, replaceIdentifiers, substituteArgs } from './substitute';
-import type { HelperImport } from './types';
+import type { HelperImport } from '../api/types';
 
 /** Per-file splice state: helper imports and hoisted bindings added so far. */
 export class FileSplicer {

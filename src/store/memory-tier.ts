@@ -4,8 +4,8 @@
  * the code it holds, not by a count: one compiled validator can weigh as much as a thousand
  * small inline expansions.
  */
-import type { ExpansionTemplate } from './expansion';
-import type { Dependency } from './types';
+import type { ExpansionTemplate } from '../template/expansion';
+import type { Dependency } from '../api/types';
 
 /** A parsed expansion kept in process memory, with what it depends on. */
 export interface MemoryEntry {

@@ -10,7 +10,7 @@
 import fs from 'fs';
 import path from 'path';
 import { fileURLToPath } from 'url';
-import { debug } from './log';
+import { debug } from '../util/log';
 
 /** Receives what a generator read while it ran. */
 export interface ReadRecorder {

@@ -3,10 +3,10 @@
  * group up once and runs its generator at most once.
  */
 import type { CallSite } from './call-sites';
-import type { ExpansionTemplate } from './expansion';
-import type { MacroDefinition } from './macro-loader';
-import type { EntryKey } from './store/types';
-import type { MacroReport, Signature } from './types';
+import type { ExpansionTemplate } from '../template/expansion';
+import type { MacroDefinition } from '../load/macro-loader';
+import type { EntryKey } from '../store/types';
+import type { MacroReport, Signature } from '../api/types';
 
 /** The call sites of one (macro, signature) pair in this file. */
 export interface Group {

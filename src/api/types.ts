@@ -1,5 +1,5 @@
 /**
- * Public types of the macro contract (see DESIGN.md, "The contract").
+ * Public types of the macro contract (see docs/writing-macros.md).
  * @packageDocumentation
  */
 import type * as t from '@babel/types';

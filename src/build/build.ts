@@ -3,17 +3,17 @@
  * definition changed). It pins the macro definitions it loaded and the epoch it saw, so every
  * file of the build sees one consistent world, and memoises dependency hashes.
  */
-import { hashFile } from './hash';
-import { debug } from './log';
-import { defineMacro, loadMacroModule, type MacroDefinition, type MacroModule } from './macro-loader';
+import { hashFile } from '../util/hash';
+import { debug } from '../util/log';
+import { defineMacro, loadMacroModule, type MacroDefinition, type MacroModule } from '../load/macro-loader';
 import type { ResolvedOptions } from './options';
-import { openStore } from './store';
-import type { DefinitionResult, Store } from './store/types';
-import { depsUpToDate } from './context';
-import { statSnapshot } from './fingerprint';
-import { ObservedDependencies } from './observed-dependencies';
-import type { Dependency } from './types';
-import type { Generator } from './generator';
+import { openStore } from '../store';
+import type { DefinitionResult, Store } from '../store/types';
+import { depsUpToDate } from '../generate/context';
+import { statSnapshot } from '../load/fingerprint';
+import { ObservedDependencies } from '../deps/observed-dependencies';
+import type { Dependency } from '../api/types';
+import type { Generator } from '../api/generator';
 
 /** State of one build. */
 export class Build {

@@ -8,7 +8,7 @@ import fs from 'fs';
 import path from 'path';
 import { parse } from '@babel/parser';
 import * as t from '@babel/types';
-import { hash } from './hash';
+import { hash } from '../util/hash';
 
 /** The files making up a macro definition and their combined hash. */
 export interface ModuleGraph {
