@@ -8,7 +8,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import fc from 'fast-check';
-import { parseSignatureKey, SignatureKeyError } from '../src/cli/signature-key';
+import { parseSignatureKey, SignatureKeyError } from '../src/signature/parse-key';
 import { makeSignature, signatureKey } from '../src/signature';
 import type { ArgType, ConstValue } from '../src/api/types';
 import { stripAnsi } from './helpers/ansi';

@@ -13,12 +13,11 @@ import { serializeExpansion } from '../template/expansion';
 import type { Generator } from '../api/generator';
 import { hashFile } from '../util/hash';
 import { defineMacro, loadMacroModule, type MacroDefinition } from '../load/macro-loader';
-import { makeSignature } from '../signature';
 import { track } from '../generate/tracking';
 import type { Entry } from '../store/types';
 import type { SerializedExpansion } from '../api/types';
 import { firstLine } from './errors';
-import { parseSignatureKey } from './signature-key';
+import { makeSignature, parseSignatureKey } from '../signature';
 
 /** What verifying one entry found. */
 export type VerifyStatus = 'ok' | 'mismatch' | 'error' | 'skipped';

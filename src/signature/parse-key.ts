@@ -2,7 +2,7 @@
  * The inverse of {@link signatureKey}: the store keeps only the canonical key string of each
  * signature, and `cached-macros verify` needs the argument types back to re-run a generator.
  *
- * Grammar of a key (see `typeKey` in signature/key.ts):
+ * Grammar of a key (see `typeKey` in key.ts):
  *
  * ```text
  * key    := "(" [type ("," " " type)*] ")"
