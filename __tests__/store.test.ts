@@ -277,7 +277,13 @@ describe('helpers', () => {
     fs.writeFileSync(f, 'abc');
     expect(hashFile(f)).toBe(hash('abc'));
     expect(hashFile(path.join(tmpRoot, 'missing.txt'))).toBeNull();
-    expect(hashFile(tmpRoot)).toBeNull();
+    // A directory hashes as its listing (names and kinds), so adding an entry changes it.
+    const dir = fs.mkdtempSync(path.join(tmpRoot, 'listing-'));
+    const before = hashFile(dir);
+    expect(before).toMatch(/^[0-9a-f]{32}$/);
+    expect(hashFile(dir)).toBe(before);
+    fs.writeFileSync(path.join(dir, 'new.txt'), '');
+    expect(hashFile(dir)).not.toBe(before);
   });
 
   test('warnOnce prints once per key; debug only with CACHED_MACROS_DEBUG', () => {

@@ -65,10 +65,16 @@ export interface GenerateContext {
   helper(source: string, name: string): string;
 }
 
-/** A recorded dependency of an expansion, with the hash of what was read. */
+/**
+ * A recorded dependency of an expansion, with the hash of what was read. A `file` dependency on
+ * a directory hashes its listing (names and kinds). `env-list` is an enumeration of
+ * `process.env` (`Object.keys`, `for…in`): it hashes the sorted variable names only; values are
+ * recorded only for the variables actually read (`env`).
+ */
 export type Dependency =
   | { readonly kind: 'file'; readonly path: string; readonly hash: string }
-  | { readonly kind: 'env'; readonly name: string; readonly hash: string };
+  | { readonly kind: 'env'; readonly name: string; readonly hash: string }
+  | { readonly kind: 'env-list'; readonly hash: string };
 
 /** A helper import declared through {@link GenerateContext.helper}. */
 export interface HelperImport {

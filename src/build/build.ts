@@ -56,7 +56,7 @@ export class Build {
     if (!mod) {
       mod = loadMacroModule(file, cwd);
       this.modules.set(file, mod);
-      mod.graph.files.forEach((f, i) => this.watched.set(f, mod?.snapshot.split('|')[i] ?? ''));
+      for (const [f, stat] of mod.stats) this.watched.set(f, stat);
       this.observed.module(file, mod.graph.files);
     }
     return mod;

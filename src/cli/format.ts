@@ -61,9 +61,10 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** A recorded dependency for humans: `file src/x.json` (relative to cwd when inside it) or `env NAME`. */
+/** A recorded dependency for humans: `file src/x.json` (relative to cwd when inside it), `env NAME` or `env (list of names)`. */
 export function formatDependency(dep: Dependency, cwd: string): string {
   if (dep.kind === 'env') return `env ${dep.name}`;
+  if (dep.kind === 'env-list') return 'env (list of names)';
   const rel = path.relative(cwd, dep.path);
   return `file ${rel.startsWith('..') || path.isAbsolute(rel) ? dep.path : rel}`;
 }

@@ -17,6 +17,9 @@ export interface ModuleDependencies {
   readonly env: ReadonlySet<string>;
 }
 
+/** Stands, among environment variable names, for the list of names (an `env-list` dependency). */
+export const ENV_LISTING = '*';
+
 /**
  * Key of the bucket for files the build depends on without a macro module to charge them to
  * (a babel-plugin-macros config file): reported to Babel's callers, not part of Jest keys.
@@ -49,7 +52,7 @@ export class ObservedDependencies {
   reads(moduleFile: string, deps: readonly Dependency[]): void {
     if (deps.length === 0) return;
     const b = this.bucket(moduleFile);
-    for (const d of deps) this.add(d.kind === 'file' ? b.files : b.env, d.kind === 'file' ? d.path : d.name);
+    for (const d of deps) this.add(d.kind === 'file' ? b.files : b.env, d.kind === 'file' ? d.path : d.kind === 'env' ? d.name : ENV_LISTING);
   }
 
   /** Records a file the build depends on without knowing which macro it serves. */

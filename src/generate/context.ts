@@ -25,6 +25,16 @@ export function envHash(value: string | undefined): string {
   return value === undefined ? 'unset' : hash(`=${value}`);
 }
 
+/** Hash of the sorted names of the environment variables (an `env-list` dependency): names only, no values. */
+export function envListingHash(): string {
+  return hash(Object.keys(process.env).sort().join('\0'));
+}
+
+/** Whether a recorded environment dependency (`env` or `env-list`) still holds. */
+export function envUpToDate(d: Dependency & { kind: 'env' | 'env-list' }): boolean {
+  return d.hash === (d.kind === 'env' ? envHash(process.env[d.name]) : envListingHash());
+}
+
 /**
  * A GenerateContext that records what the generator read: through its methods, and (as a
  * {@link ReadRecorder}) through plain `fs` and `process.env` while the generator runs.
@@ -49,13 +59,8 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
 
   dependsOnFile(file: string): void {
     const abs = path.resolve(this.baseDir, file);
-    let h = 'missing';
-    try {
-      h = hash(untracked(() => fs.readFileSync(abs)));
-    } catch {
-      // depending on a file that does not exist yet is allowed: its creation invalidates
-    }
-    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: h });
+    // A missing file is allowed (its creation invalidates); a directory stands for its listing.
+    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: untracked(() => hashFile(abs)) ?? 'missing' });
   }
 
   env(name: string): string | undefined {
@@ -71,11 +76,23 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
     this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: untracked(() => hashFile(abs)) ?? 'missing' });
   }
 
+  /** A module the generator required (lazily): a dependency on the bytes Node compiled for it. */
+  moduleLoaded(abs: string, contentHash: string): void {
+    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: contentHash });
+  }
+
   /** A plain `process.env` read seen while the generator ran. */
   envRead(name: string): void {
     if (this.deps.has(`env:${name}`)) return;
     logUndeclared(this.macroName, `$${name}`, 'process.env');
     this.deps.set(`env:${name}`, { kind: 'env', name, hash: envHash(untracked(() => process.env[name])) });
+  }
+
+  /** An enumeration of `process.env` seen while the generator ran: the names, not the values. */
+  envListed(): void {
+    if (this.deps.has('env-list')) return;
+    logUndeclared(this.macroName, 'the list of environment variables', 'process.env');
+    this.deps.set('env-list', { kind: 'env-list', hash: untracked(envListingHash) });
   }
 
   error(message: string, argIndex?: number): never {
@@ -101,8 +118,7 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
  */
 export function depsUpToDate(deps: readonly Dependency[], fileHash: (p: string) => string): boolean {
   for (const d of deps) {
-    const now = d.kind === 'file' ? fileHash(d.path) : envHash(process.env[d.name]);
-    if (now !== d.hash) return false;
+    if (d.kind === 'file' ? fileHash(d.path) !== d.hash : !envUpToDate(d)) return false;
   }
   return true;
 }

@@ -11,6 +11,7 @@ import type { CallSite } from '../expand/call-sites';
 import { MacroCallError, RecordingContext } from './context';
 import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTemplate } from '../template/expansion';
 import type { Group } from '../expand/group';
+import { recordLazyLoads } from '../load/macro-loader';
 import { track } from './tracking';
 import type { Dependency, SerializedExpansion } from '../api/types';
 
@@ -22,7 +23,7 @@ export function generate(group: Group, filename: string | undefined, build: Buil
   const started = performance.now();
   let value: unknown;
   try {
-    value = track(ctx, () => build.instance(def).generate(sig, ctx));
+    value = track(ctx, () => recordLazyLoads(def.module, (f, h) => ctx.moduleLoaded(f, h), () => build.instance(def).generate(sig, ctx)));
   } catch (e) {
     if (e instanceof MacroCallError) throw argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
     const err = e as Error;

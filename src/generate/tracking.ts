@@ -18,6 +18,8 @@ export interface ReadRecorder {
   fileRead(absPath: string, how: string): void;
   /** An environment variable read. */
   envRead(name: string): void;
+  /** The names of the environment variables enumerated (`Object.keys`, `for…in`, spread). */
+  envListed(): void;
 }
 
 let current: ReadRecorder | null = null;
@@ -27,7 +29,7 @@ let ownReads = 0;
 type AnyFn = (...args: unknown[]) => unknown;
 
 /** Wraps one fs function so that, inside {@link track}, its path argument is recorded. */
-function wrap(name: 'readFileSync' | 'existsSync' | 'statSync' | 'lstatSync' | 'openSync'): void {
+function wrap(name: 'readFileSync' | 'existsSync' | 'statSync' | 'lstatSync' | 'openSync' | 'readdirSync'): void {
   const original = fs[name] as unknown as AnyFn;
   if ((original as { __cachedMacrosTracked?: boolean }).__cachedMacrosTracked) return;
   const wrapper = function (this: unknown, ...args: unknown[]) {
@@ -49,7 +51,8 @@ function toPath(arg: unknown): string | null {
   return null; // a file descriptor: its path was recorded when it was opened
 }
 
-for (const name of ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync'] as const) wrap(name);
+// readdirSync: a directory read is a dependency on its listing (see hashFile).
+for (const name of ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync', 'readdirSync'] as const) wrap(name);
 
 /**
  * Runs `fn` (a generator call) with plain file and environment reads recorded on `recorder`.
@@ -67,6 +70,11 @@ export function track<T>(recorder: ReadRecorder, fn: () => T): T {
     has(target, key) {
       if (typeof key === 'string' && current !== null && ownReads === 0) current.envRead(key);
       return Reflect.has(target, key);
+    },
+    // Enumeration depends on the names only; values read afterwards go through `get`.
+    ownKeys(target) {
+      if (current !== null && ownReads === 0) current.envListed();
+      return Reflect.ownKeys(target);
     },
   });
   try {

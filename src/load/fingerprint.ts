@@ -1,14 +1,16 @@
 /**
- * Definition fingerprints. A macro's fingerprint covers exactly its own module graph: the macro
- * module and the local modules it requires/imports (found statically, so the result does not
- * depend on which macro happened to load a shared module first, as a walk of `module.children`
- * would), plus its package's name@version, this plugin's version and Babel's major.
+ * Definition fingerprints. A loaded macro's graph is what Node loaded for it (see
+ * `module-recorder.ts` and {@link loadedGraph}); the static walk ({@link moduleGraph}) is the
+ * fallback for a macro not loaded yet (the Jest transformer's first key) or loaded by a foreign
+ * module system: the macro module and the modules it requires/imports with literal relative
+ * specifiers, its own package's files included even under node_modules.
  */
 import fs from 'fs';
 import path from 'path';
 import { parse } from '@babel/parser';
 import * as t from '@babel/types';
 import { hash } from '../util/hash';
+import type { Dependency } from '../api/types';
 
 /** The files making up a macro definition and their combined hash. */
 export interface ModuleGraph {
@@ -27,6 +29,9 @@ const EXTENSIONS = ['', '.js', '.cjs', '.mjs', '.json', '.ts', '/index.js', '/in
 
 /** Walks the local module graph of `entry` and hashes it. */
 export function moduleGraph(entry: string): ModuleGraph {
+  // The macro's own package's files count wherever it lives; other packages are identified by the macro package's version.
+  const ownPackage = (findPackageJson(entry)?.dir ?? path.dirname(entry)) + path.sep;
+  const isOwn = (f: string) => f.startsWith(ownPackage) && !f.slice(ownPackage.length).split(path.sep).includes('node_modules');
   const seen = new Set<string>();
   const queue = [entry];
   while (queue.length > 0) {
@@ -36,24 +41,51 @@ export function moduleGraph(entry: string): ModuleGraph {
     if (!/\.[cm]?[jt]s$/.test(file)) continue;
     for (const spec of localSpecifiers(fs.readFileSync(file, 'utf8'), file)) {
       const resolved = resolveLocal(spec, path.dirname(file));
-      if (resolved && !resolved.split(path.sep).includes('node_modules')) queue.push(resolved);
+      if (resolved && (isOwn(resolved) || !resolved.split(path.sep).includes('node_modules'))) queue.push(resolved);
     }
   }
   const root = path.dirname(entry);
   const rest = [...seen].filter((f) => f !== entry).sort();
   const files = [entry, ...rest];
   const pkg = findPackage(entry);
-  const parts = files.map((f) => `${path.relative(root, f)}\0${hash(fs.readFileSync(f))}`);
+  const parts = files.map((f) => `${stableName(root, f)}\0${hash(fs.readFileSync(f))}`);
   return { files, packageId: pkg, hash: hash(parts.join('\n')) };
 }
 
-/** A cheap stat-based snapshot of files (mtime + size); equal snapshots mean unchanged files. */
+/**
+ * The graph of a loaded macro: the modules Node compiled (or had cached) for it, with the hashes
+ * of the bytes compiled, and what its module-level code read (files, environment variables).
+ */
+export function loadedGraph(entry: string, modules: ReadonlyMap<string, string>, reads: readonly Dependency[]): ModuleGraph {
+  const root = path.dirname(entry);
+  const rest = [...modules.keys()].filter((f) => f !== entry).sort();
+  const readFiles = reads.flatMap((d) => (d.kind === 'file' && !modules.has(d.path) ? [d.path] : [])).sort();
+  const parts = [entry, ...rest].map((f) => `${stableName(root, f)}\0${modules.get(f)}`);
+  for (const d of reads) {
+    if (d.kind === 'file') {
+      if (!modules.has(d.path)) parts.push(`read\0${stableName(root, d.path)}\0${d.hash}`);
+    } else parts.push(`${d.kind}\0${d.kind === 'env' ? d.name : ''}\0${d.hash}`);
+  }
+  return { files: [entry, ...rest, ...readFiles], packageId: findPackage(entry), hash: hash(parts.sort().join('\n')) };
+}
+
+/**
+ * A machine-independent name for a file in a fingerprint: its path inside the innermost
+ * node_modules (where package managers place packages differently), else relative to `root`.
+ */
+function stableName(root: string, file: string): string {
+  const segments = file.split(path.sep);
+  const i = segments.lastIndexOf('node_modules');
+  return i >= 0 ? segments.slice(i + 1).join('/') : path.relative(root, file).split(path.sep).join('/');
+}
+
+/** A cheap stat-based snapshot of files (mtime + size + inode); equal snapshots mean unchanged files. */
 export function statSnapshot(files: readonly string[]): StatSnapshot {
   return files
     .map((f) => {
       try {
         const s = fs.statSync(f);
-        return `${s.mtimeMs}:${s.size}`;
+        return `${s.mtimeMs}:${s.size}:${s.ino}`;
       } catch {
         return 'missing';
       }
@@ -84,10 +116,12 @@ function localSpecifiers(source: string, filename: string): string[] {
     } else if (
       n.type === 'CallExpression' &&
       n.arguments.length === 1 &&
-      n.arguments[0].type === 'StringLiteral' &&
       ((n.callee.type === 'Identifier' && n.callee.name === 'require') || n.callee.type === 'Import')
     ) {
-      specs.push(n.arguments[0].value);
+      const arg = n.arguments[0];
+      if (arg.type === 'StringLiteral') specs.push(arg.value);
+      // require(`./helper`): a template literal without expressions is a constant too
+      else if (arg.type === 'TemplateLiteral' && arg.expressions.length === 0) specs.push(arg.quasis[0].value.cooked ?? arg.quasis[0].value.raw);
     }
   });
   return specs.filter((s) => s.startsWith('./') || s.startsWith('../') || s === '.' || s === '..');

@@ -1,13 +1,20 @@
 /**
- * Resolving and loading macro modules. A module is loaded once per process and reused while its
- * files' stats are unchanged; when they change it is dropped from `require.cache` and loaded
- * afresh, so a watch process picks up an edited macro without a restart.
+ * Resolving and loading macro modules. A macro's definition is what Node loaded for it: every
+ * module compiled (or found cached) while its module loaded, hashed from the bytes compiled, plus
+ * what its module-level code read (see `module-recorder.ts`, `tracking.ts`). A module is loaded
+ * once per process and reused while none of those files' stats (nor the variables it read)
+ * changed, modules its generators required lazily included; when one changes, the whole set is
+ * dropped from `require.cache` and loaded afresh, so a watch process picks up the edit.
  */
 import { createRequire } from 'module';
 import path from 'path';
-import { findPackageJson, moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
-import { hash } from '../util/hash';
+import { envHash, envListingHash, envUpToDate } from '../generate/context';
+import { findPackageJson, loadedGraph, moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
+import { hash, hashFile } from '../util/hash';
 import { isCachedGeneratorClass, isGeneratorClass, type GeneratorClass } from '../api/generator';
+import { recordLoads, type LoadedFile, type LoadRecorder } from './module-recorder';
+import { track, untracked, type ReadRecorder } from '../generate/tracking';
+import type { Dependency } from '../api/types';
 
 /** A loaded macro module. */
 export interface MacroModule {
@@ -15,8 +22,13 @@ export interface MacroModule {
   readonly file: string;
   readonly exports: Record<string, unknown>;
   readonly graph: ModuleGraph;
-  /** Stat snapshot of `graph.files` at load time. */
-  readonly snapshot: string;
+  /**
+   * Stat snapshot of each file of the set, taken before it was read: `graph.files`, then modules
+   * its generators required lazily (added as they load).
+   */
+  readonly stats: Map<string, string>;
+  /** Environment variables (and listings) its module-level code read: a change reloads it. */
+  readonly envReads: ReadonlyArray<Dependency & { kind: 'env' | 'env-list' }>;
   /** Stable, machine-independent id: `package/relative/path` (or a path relative to cwd). */
   readonly id: string;
 }
@@ -47,15 +59,89 @@ export function resolveMacro(source: string, filename: string | undefined, cwd: 
 /** Loads (or reuses, when its files are unchanged) the macro module at `file`. */
 export function loadMacroModule(file: string, cwd: string): MacroModule {
   const previous = loaded.get(file);
-  if (previous && statSnapshot(previous.graph.files) === previous.snapshot) return previous;
-  if (previous) for (const f of previous.graph.files) delete nodeRequire.cache[f];
-  const graph = moduleGraph(file);
-  // Take the snapshot before requiring so an edit racing with the load is seen next time.
-  const snapshot = statSnapshot(graph.files);
-  const exports = nodeRequire(file) as Record<string, unknown>;
-  const mod: MacroModule = { file, exports, graph, snapshot, id: moduleId(file, cwd) };
+  if (previous && upToDate(previous)) return previous;
+  if (previous) for (const f of previous.stats.keys()) delete nodeRequire.cache[f];
+  const modules = new ModuleSet();
+  const reads = new LoadReads();
+  const exports = track(reads, () => recordLoads(modules, () => nodeRequire(file))) as Record<string, unknown>;
+  const stats = new Map<string, string>();
+  let graph: ModuleGraph;
+  if (modules.files.has(file)) {
+    const readDeps = reads.deps.filter((d) => d.kind !== 'file' || !modules.files.has(d.path));
+    graph = loadedGraph(file, new Map([...modules.files].map(([f, l]) => [f, l.hash])), readDeps);
+    for (const [f, l] of modules.files) stats.set(f, l.stat);
+    for (const [f, s] of reads.stats) if (!stats.has(f)) stats.set(f, s);
+  } else {
+    // Loaded by a foreign module system (Jest's, in-process): fall back to the static walk.
+    graph = moduleGraph(file);
+    graph.files.forEach((f) => stats.set(f, statSnapshot([f])));
+  }
+  const envReads = reads.deps.filter((d): d is Dependency & { kind: 'env' | 'env-list' } => d.kind !== 'file');
+  const mod: MacroModule = { file, exports, graph, stats, envReads, id: moduleId(file, cwd) };
   loaded.set(file, mod);
   return mod;
+}
+
+/**
+ * Runs a generator call with the modules it requires lazily joining `mod`'s set (so an edit
+ * reloads them) and reported to `onModule` (the expansion's dependencies).
+ */
+export function recordLazyLoads<T>(mod: MacroModule, onModule: (file: string, contentHash: string) => void, fn: () => T): T {
+  const seen = new Set<string>();
+  const recorder: LoadRecorder = {
+    has: (f) => seen.has(f),
+    moduleLoaded(f, l) {
+      seen.add(f);
+      if (!mod.stats.has(f)) mod.stats.set(f, l.stat);
+      onModule(f, l.hash);
+    },
+  };
+  return recordLoads(recorder, fn);
+}
+
+function upToDate(mod: MacroModule): boolean {
+  for (const [f, s] of mod.stats) if (statSnapshot([f]) !== s) return false;
+  return mod.envReads.every(envUpToDate);
+}
+
+/** The modules loaded for a macro module, with their compiled bytes' hashes. */
+class ModuleSet implements LoadRecorder {
+  readonly files = new Map<string, LoadedFile>();
+  has(file: string): boolean {
+    return this.files.has(file);
+  }
+  moduleLoaded(file: string, l: LoadedFile): void {
+    this.files.set(file, l);
+  }
+}
+
+/** What a macro module's top-level code read while it loaded (part of its definition). */
+class LoadReads implements ReadRecorder {
+  private readonly byKey = new Map<string, Dependency>();
+  readonly stats = new Map<string, string>();
+  get deps(): Dependency[] {
+    return [...this.byKey.values()];
+  }
+  fileRead(abs: string): void {
+    if (this.byKey.has(`file:${abs}`)) return;
+    // Stat before hashing: an edit after it is seen by the next build's check.
+    this.stats.set(abs, statSnapshot([abs]));
+    this.byKey.set(`file:${abs}`, { kind: 'file', path: abs, hash: untrackedHash(abs) });
+  }
+  envRead(name: string): void {
+    if (!this.byKey.has(`env:${name}`)) this.byKey.set(`env:${name}`, { kind: 'env', name, hash: envHash(readEnv(name)) });
+  }
+  envListed(): void {
+    if (!this.byKey.has('env-list')) this.byKey.set('env-list', { kind: 'env-list', hash: untracked(envListingHash) });
+  }
+}
+
+function untrackedHash(abs: string): string {
+  return untracked(() => hashFile(abs)) ?? 'missing';
+}
+
+function readEnv(name: string): string | undefined {
+  return untracked(() => process.env[name]);
 }
 
 /** Every macro module loaded in this process so far (for api.cache keys). */

@@ -76,5 +76,5 @@ function isHelper(v: unknown): v is HelperImport {
 
 function isDependency(v: unknown): v is Dependency {
   if (!isObject(v) || typeof v.hash !== 'string') return false;
-  return (v.kind === 'file' && typeof v.path === 'string') || (v.kind === 'env' && typeof v.name === 'string');
+  return (v.kind === 'file' && typeof v.path === 'string') || (v.kind === 'env' && typeof v.name === 'string') || v.kind === 'env-list';
 }

@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Hex length of {@link hash} results: 128 bits of SHA-256 is ample against accidental
@@ -17,16 +17,26 @@ export function hash(data: string | Buffer): string {
 }
 
 /**
- * {@link hash} of a file's bytes, or `null` when the file cannot be read (missing, a directory,
- * no permission). Callers compare it with a recorded hash, so "unreadable" simply reads as
- * "changed"; the generator re-run then reports the real error.
+ * {@link hash} of a file's bytes, or of a directory's listing (names and kinds: what a
+ * generator listing it can see), or `null` when it cannot be read (missing, no permission).
+ * Callers compare it with a recorded hash, so "unreadable" simply reads as "changed"; the
+ * generator re-run then reports the real error.
  */
 export function hashFile(path: string): string | null {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EISDIR' ? hashDirectory(path) : null;
+  }
+  return hash(bytes);
+}
+
+function hashDirectory(path: string): string | null {
+  try {
+    const entries = readdirSync(path, { withFileTypes: true }).map((d) => `${d.name}\0${d.isDirectory() ? 'd' : d.isSymbolicLink() ? 'l' : d.isFile() ? 'f' : 'o'}`);
+    return hash(`dir\n${entries.sort().join('\n')}`);
   } catch {
     return null;
   }
-  return hash(bytes);
 }
