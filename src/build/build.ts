@@ -9,7 +9,7 @@ import { defineMacro, loadMacroModule, type MacroDefinition, type MacroModule } 
 import type { ResolvedOptions } from './options';
 import { openStore } from '../store';
 import type { DefinitionResult, Store } from '../store/types';
-import { depsUpToDate } from '../generate/context';
+import { dependencyFile, depsUpToDate } from '../generate/context';
 import { statSnapshot } from '../load/fingerprint';
 import { ObservedDependencies } from '../deps/observed-dependencies';
 import type { Dependency } from '../api/types';
@@ -32,6 +32,8 @@ export class Build {
   constructor(
     readonly options: ResolvedOptions,
     readonly babelMajor: number,
+    /** The project root (Babel's `root`): relative file dependencies name files under it. */
+    readonly root: string,
   ) {}
 
   /** The store, opened on first use. */
@@ -127,12 +129,14 @@ export class Build {
    * become watched (see {@link changedFile}) and everything is recorded in {@link observed}.
    */
   noteReads(def: MacroDefinition, deps: readonly Dependency[]): void {
-    for (const d of deps) if (d.kind === 'file' && !this.watched.has(d.path)) this.watched.set(d.path, statSnapshot([d.path]));
-    this.observed.reads(def.module.file, deps);
+    const local = deps.map((d) => (d.kind === 'file' ? { ...d, path: dependencyFile(this.root, d.path) } : d));
+    for (const d of local) if (d.kind === 'file' && !this.watched.has(d.path)) this.watched.set(d.path, statSnapshot([d.path]));
+    this.observed.reads(def.module.file, local);
   }
 
-  /** Content hash of a dependency file, memoised for the build. */
-  fileHash(path: string): string {
+  /** Content hash of a dependency file (a stored path: see {@link dependencyFile}), memoised for the build. */
+  fileHash(stored: string): string {
+    const path = dependencyFile(this.root, stored);
     let h = this.fileHashes.get(path);
     if (h === undefined) {
       this.watched.set(path, statSnapshot([path]));

@@ -11,7 +11,7 @@ export interface PluginOptions {
   cacheDir?: string;
   /** `'fs'` (persistent, default) or `'memory'` (per process: tests, one-off builds). */
   store?: 'fs' | 'memory';
-  /** Which import sources are macro modules. Default {@link DEFAULT_MACRO_PATTERN}. */
+  /** Which import sources are macro modules. Default {@link DEFAULT_MACRO_PATTERN}. A RegExp's `g`/`y` flags are ignored. */
   macroPattern?: RegExp | string;
   /** Extra import sources that are macro modules regardless of the pattern. */
   macros?: readonly string[];
@@ -109,7 +109,9 @@ export function resolveOptions(raw: unknown, cwd: string): ResolvedOptions {
   }
   let pattern = DEFAULT_MACRO_PATTERN;
   if (macroPattern !== undefined) {
-    if (macroPattern instanceof RegExp) pattern = macroPattern;
+    // `g`/`y` make `test` stateful (it resumes at `lastIndex`), which would skip every other
+    // import: a copy without them is used, the caller's RegExp is left untouched.
+    if (macroPattern instanceof RegExp) pattern = /[gy]/.test(macroPattern.flags) ? new RegExp(macroPattern.source, macroPattern.flags.replace(/[gy]/g, '')) : macroPattern;
     else if (typeof macroPattern === 'string') {
       try {
         pattern = new RegExp(macroPattern);

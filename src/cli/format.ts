@@ -6,6 +6,7 @@
  */
 import Table from 'cli-table3';
 import path from 'node:path';
+import { dependencyFile } from '../generate/context';
 import type { Dependency } from '../api/types';
 
 const UNITS: Readonly<Record<string, number>> = {
@@ -65,8 +66,9 @@ export function truncate(text: string, max: number): string {
 export function formatDependency(dep: Dependency, cwd: string): string {
   if (dep.kind === 'env') return `env ${dep.name}`;
   if (dep.kind === 'env-list') return 'env (list of names)';
-  const rel = path.relative(cwd, dep.path);
-  return `file ${rel.startsWith('..') || path.isAbsolute(rel) ? dep.path : rel}`;
+  const abs = dependencyFile(cwd, dep.path); // stored relative to the project root
+  const rel = path.relative(cwd, abs);
+  return `file ${rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel}`;
 }
 
 /** Renders rows under a header as a plain table. */

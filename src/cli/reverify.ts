@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { depsUpToDate, RecordingContext } from '../generate/context';
+import { dependencyFile, depsUpToDate, RecordingContext } from '../generate/context';
 import { serializeExpansion } from '../template/expansion';
 import type { Generator } from '../api/generator';
 import { hashFile } from '../util/hash';
@@ -65,7 +65,7 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
   const def = loaded;
 
   let instance: Generator | undefined;
-  const fileHash = (p: string) => hashFile(p) ?? 'missing';
+  const fileHash = (p: string) => hashFile(dependencyFile(cwd, p)) ?? 'missing';
   return open.map((entry): VerifyResult => {
     const base = { macroId: recorded.macroId, sigKey: entry.sigKey };
     if (entry.fingerprint !== def.fingerprint) {
@@ -78,7 +78,7 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
       const sig = makeSignature(parseSignatureKey(entry.sigKey));
       if (sig.key !== entry.sigKey) throw new Error(`the signature key does not round-trip (read back as ${sig.key})`);
       instance ??= new def.cls();
-      const ctx = new RecordingContext(recorded.macroId, undefined, path.dirname(def.module.file));
+      const ctx = new RecordingContext(recorded.macroId, undefined, path.dirname(def.module.file), cwd);
       const generator = instance;
       // As in a build: plain fs / process.env reads are tracked (and so behave the same).
       const value: unknown = track(ctx, () => generator.generate(sig, ctx));

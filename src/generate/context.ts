@@ -36,6 +36,22 @@ export function envUpToDate(d: Dependency & { kind: 'env' | 'env-list' }): boole
 }
 
 /**
+ * How a file dependency is stored: relative to the project root (posix separators) when inside
+ * it, so that another checkout sharing the store (a cache directory, a Redis namespace) checks
+ * its own copy of the file; absolute when outside it (a file shared by every checkout).
+ */
+export function dependencyPath(root: string, abs: string): string {
+  const rel = path.relative(root, abs);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return abs;
+  return rel.split(path.sep).join('/');
+}
+
+/** The file a stored dependency path names in the checkout at `root` (see {@link dependencyPath}). */
+export function dependencyFile(root: string, stored: string): string {
+  return path.isAbsolute(stored) ? stored : path.resolve(root, stored);
+}
+
+/**
  * A GenerateContext that records what the generator read: through its methods, and (as a
  * {@link ReadRecorder}) through plain `fs` and `process.env` while the generator runs.
  */
@@ -48,19 +64,25 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
     readonly filename: string | undefined,
     /** Folder that relative paths in readFile/dependsOnFile resolve from (the macro module's). */
     private readonly baseDir: string,
+    /** The project root: file dependencies are recorded relative to it (see {@link dependencyPath}). */
+    private readonly root: string,
   ) {}
+
+  private fileDep(abs: string, h: string): void {
+    this.deps.set(`file:${abs}`, { kind: 'file', path: dependencyPath(this.root, abs), hash: h });
+  }
 
   readFile(file: string): string {
     const abs = path.resolve(this.baseDir, file);
     const content = untracked(() => fs.readFileSync(abs));
-    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: hash(content) });
+    this.fileDep(abs, hash(content));
     return content.toString('utf8');
   }
 
   dependsOnFile(file: string): void {
     const abs = path.resolve(this.baseDir, file);
     // A missing file is allowed (its creation invalidates); a directory stands for its listing.
-    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: untracked(() => hashFile(abs)) ?? 'missing' });
+    this.fileDep(abs, untracked(() => hashFile(abs)) ?? 'missing');
   }
 
   env(name: string): string | undefined {
@@ -73,12 +95,12 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
   fileRead(abs: string, how: string): void {
     if (this.deps.has(`file:${abs}`)) return;
     logUndeclared(this.macroName, abs, how);
-    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: untracked(() => hashFile(abs)) ?? 'missing' });
+    this.fileDep(abs, untracked(() => hashFile(abs)) ?? 'missing');
   }
 
   /** A module the generator required (lazily): a dependency on the bytes Node compiled for it. */
   moduleLoaded(abs: string, contentHash: string): void {
-    this.deps.set(`file:${abs}`, { kind: 'file', path: abs, hash: contentHash });
+    this.fileDep(abs, contentHash);
   }
 
   /** A plain `process.env` read seen while the generator ran. */
@@ -113,8 +135,9 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
 }
 
 /**
- * Checks recorded dependencies against the current files and environment. `fileHash` is
- * memoised by the caller per build, so a warm build hashes each dependency once.
+ * Checks recorded dependencies against the current files and environment. `fileHash` receives
+ * the stored path (resolve it with {@link dependencyFile}); it is memoised by the caller per
+ * build, so a warm build hashes each dependency once.
  */
 export function depsUpToDate(deps: readonly Dependency[], fileHash: (p: string) => string): boolean {
   for (const d of deps) {

@@ -103,10 +103,12 @@ export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions):
     visitor: {
       Program(program, state) {
         const cwd = state.file.opts.cwd ?? process.cwd();
-        let build = builds.get(cwd);
+        const root = path.resolve(cwd, state.file.opts.root ?? cwd);
+        const buildKey = `${cwd}\0${root}`;
+        let build = builds.get(buildKey);
         if (!build) {
-          build = new Build(resolveOptions(rawOptions, cwd), babelMajor);
-          builds.set(cwd, build);
+          build = new Build(resolveOptions(rawOptions, cwd), babelMajor, root);
+          builds.set(buildKey, build);
         }
         let fileReport: FileReport | null;
         try {
