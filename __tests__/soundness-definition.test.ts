@@ -11,6 +11,7 @@ import path from 'path';
 import readline from 'readline';
 import { openStore } from '../src/store';
 import { moduleGraph } from '../src/fingerprint';
+import { macroCacheKey } from '../src/jest';
 import { projectFiles } from './helpers/temp-project';
 
 const DRIVER = path.join(__dirname, 'helpers', 'build.js');
@@ -266,5 +267,22 @@ describe('the static walk (the Jest key for a macro not loaded yet)', () => {
     write('node_modules/q/x.js', '');
     const files = moduleGraph(path.join(dir, 'node_modules/p/macro.js')).files.map((f) => path.relative(dir, f));
     expect(files).toEqual(['node_modules/p/macro.js', 'node_modules/p/a.js', 'node_modules/p/b.js']);
+  });
+});
+
+describe('the Jest transformer key', () => {
+  test('covers the files a build recorded Node loading for the macro (a computed require), not only the static walk', () => {
+    write('c.macro.js', cachedMacro(`const helper = require(path.join(__dirname, 'lib', 'h.js'));`, `return { inline: JSON.stringify(helper) };`));
+    write('lib/h.js', `module.exports = 'v1';\n`);
+    app('./c.macro');
+    oneShot(cacheDir); // records what was loaded in the dependency manifest
+    const appFile = path.join(dir, 'app.js');
+    const code = fs.readFileSync(appFile, 'utf8');
+    const options = { config: { cwd: dir, rootDir: dir }, supportsStaticESM: false } as unknown as Parameters<typeof macroCacheKey>[2];
+    const config = { configFile: false, babelrc: false, plugins: [[DIST, { cacheDir }]] } as Parameters<typeof macroCacheKey>[3];
+    const before = macroCacheKey(code, appFile, options, config);
+    expect(before).not.toBe('');
+    edit('lib/h.js', 'v1', 'v2');
+    expect(macroCacheKey(code, appFile, options, config)).not.toBe(before);
   });
 });
