@@ -96,20 +96,18 @@ export function macroCacheKey(code: string, file: string, options: TransformOpti
       continue;
     }
     const deps = recorded.get(resolved);
-    if (deps && deps.graph.size > 0) {
-      // What Node loaded for the macro, as a build recorded it (the static walk misses computed requires).
-      for (const f of [...deps.graph].sort()) parts.push(`graph\0${f}\0${contentHash(f)}`);
-      parts.push(`${source}\0${resolved}\0${findPackage(resolved) ?? ''}`);
-    } else {
-      let graph: ModuleGraph;
-      try {
-        graph = graphOf(resolved);
-      } catch {
-        parts.push(`${source}\0${resolved}\0unreadable`);
-        continue;
-      }
-      parts.push(`${source}\0${resolved}\0${graph.hash}\0${graph.packageId ?? ''}`);
+    // What Node loaded for the macro, as a build recorded it; the static walk (which misses
+    // computed requires) only for a macro no build loaded yet. Hashed alike, so a key does not
+    // change when the recorded set turns out to equal the walked one.
+    let files: readonly string[];
+    try {
+      files = deps && deps.graph.size > 0 ? [...deps.graph] : graphOf(resolved).files;
+    } catch {
+      parts.push(`${source}\0${resolved}\0unreadable`);
+      continue;
     }
+    parts.push(`${source}\0${resolved}\0${findPackage(resolved) ?? ''}`);
+    for (const f of [...files].sort()) parts.push(`graph\0${f}\0${contentHash(f)}`);
     if (!deps) continue;
     for (const f of [...deps.files].sort()) parts.push(`file\0${f}\0${contentHash(f)}`);
     for (const name of [...deps.env].sort()) parts.push(`env\0${name}\0${name === ENV_LISTING ? envListingHash() : envHash(process.env[name])}`);
