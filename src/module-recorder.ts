@@ -16,6 +16,7 @@ import Module from 'module';
 import path from 'path';
 import { statSnapshot } from './fingerprint';
 import { hash, hashFile } from './hash';
+import { untracked } from './tracking';
 
 /** A module file as loaded: the hash of the bytes compiled, and its stat snapshot taken before they were read. */
 export interface LoadedFile {
@@ -142,6 +143,6 @@ function loadedFile(file: string): LoadedFile {
   if (known) return known;
   const stat = statSnapshot([file]);
   let disk = diskHashes.get(file);
-  if (!disk || disk.stat !== stat) diskHashes.set(file, (disk = { hash: hashFile(file) ?? 'missing', stat }));
+  if (!disk || disk.stat !== stat) diskHashes.set(file, (disk = { hash: untracked(() => hashFile(file)) ?? 'missing', stat }));
   return disk;
 }
