@@ -108,7 +108,18 @@ function install(): void {
     } catch {
       // Node throws its own "Cannot find module" below
     }
-    if (file === null || !path.isAbsolute(file) || isOwnFile(file)) return load.call(this, request, parent, isMain);
+    if (file === null || !path.isAbsolute(file)) return load.call(this, request, parent, isMain);
+    if (isOwnFile(file)) {
+      // This plugin (its version stands for it) and what it loads are not the macro's, whether
+      // or not the process had loaded it already (a build has, the CLI may not have).
+      current = null;
+      try {
+        // Nor are its module-level reads (of files, of variables) the macro's.
+        return untracked(() => load.call(this, request, parent, isMain));
+      } finally {
+        current = recorder;
+      }
+    }
     const cached = M._cache[file] !== undefined;
     if (!cached) preStats.set(file, statSnapshot([file]));
     let exports: unknown;
