@@ -11,6 +11,7 @@ import path from 'path';
 import readline from 'readline';
 import { openStore } from '../src/store';
 import { moduleGraph } from '../src/load/fingerprint';
+import { macroCacheKey } from '../src/jest';
 import { projectFiles } from './helpers/temp-project';
 
 const DRIVER = path.join(__dirname, 'helpers', 'build.js');
@@ -236,12 +237,6 @@ describe('5. environment enumeration and directory dependencies', () => {
     await scenario(() => write('items/b.txt', 'b'));
   });
 
-  test('a plain fs.readdirSync in a generator is a directory dependency', async () => {
-    write('rd.macro.js', cachedMacro('', `return { inline: JSON.stringify(fs.readdirSync(path.join(__dirname, 'items')).sort()) };`));
-    write('items/a.txt', 'a');
-    app('./rd.macro');
-    await scenario(() => write('items/b.txt', 'b'));
-  });
 });
 
 describe('6. modules a generator requires lazily, in a long-lived process', () => {
@@ -256,6 +251,22 @@ describe('6. modules a generator requires lazily, in a long-lived process', () =
   });
 });
 
+describe('reloading an edited macro in a long-lived process', () => {
+  test('evaluates afresh only what depends on the edit: a module shared with Babel stays shared', async () => {
+    const types = require.resolve('@babel/types');
+    write(
+      's.macro.js',
+      cachedMacro(
+        `const t = require(${JSON.stringify(types)});\nconst helper = require('./helper');\nglobal.__cmTypes = global.__cmTypes || t;`,
+        `return { inline: JSON.stringify(helper + ':' + (t === global.__cmTypes)) };`,
+      ),
+    );
+    write('helper.js', `module.exports = 'v1';\n`);
+    app('./s.macro');
+    await scenario(() => edit('helper.js', 'v1', 'v2'));
+  });
+});
+
 describe('the static walk (the Jest key for a macro not loaded yet)', () => {
   test('follows template literals without expressions and the macro package’s own files under node_modules', () => {
     write('node_modules/p/package.json', JSON.stringify({ name: 'p', version: '1.0.0' }));
@@ -266,5 +277,22 @@ describe('the static walk (the Jest key for a macro not loaded yet)', () => {
     write('node_modules/q/x.js', '');
     const files = moduleGraph(path.join(dir, 'node_modules/p/macro.js')).files.map((f) => path.relative(dir, f));
     expect(files).toEqual(['node_modules/p/macro.js', 'node_modules/p/a.js', 'node_modules/p/b.js']);
+  });
+});
+
+describe('the Jest transformer key', () => {
+  test('covers the files a build recorded Node loading for the macro (a computed require), not only the static walk', () => {
+    write('c.macro.js', cachedMacro(`const helper = require(path.join(__dirname, 'lib', 'h.js'));`, `return { inline: JSON.stringify(helper) };`));
+    write('lib/h.js', `module.exports = 'v1';\n`);
+    app('./c.macro');
+    oneShot(cacheDir); // records what was loaded in the dependency manifest
+    const appFile = path.join(dir, 'app.js');
+    const code = fs.readFileSync(appFile, 'utf8');
+    const options = { config: { cwd: dir, rootDir: dir }, supportsStaticESM: false } as unknown as Parameters<typeof macroCacheKey>[2];
+    const config = { configFile: false, babelrc: false, plugins: [[DIST, { cacheDir }]] } as Parameters<typeof macroCacheKey>[3];
+    const before = macroCacheKey(code, appFile, options, config);
+    expect(before).not.toBe('');
+    edit('lib/h.js', 'v1', 'v2');
+    expect(macroCacheKey(code, appFile, options, config)).not.toBe(before);
   });
 });

@@ -277,13 +277,16 @@ describe('helpers', () => {
     fs.writeFileSync(f, 'abc');
     expect(hashFile(f)).toBe(hash('abc'));
     expect(hashFile(path.join(tmpRoot, 'missing.txt'))).toBeNull();
-    // A directory hashes as its listing (names and kinds), so adding an entry changes it.
-    const dir = fs.mkdtempSync(path.join(tmpRoot, 'listing-'));
-    const before = hashFile(dir);
-    expect(before).toMatch(/^[0-9a-f]{32}$/);
-    expect(hashFile(dir)).toBe(before);
-    fs.writeFileSync(path.join(dir, 'new.txt'), '');
-    expect(hashFile(dir)).not.toBe(before);
+    // A directory hashes its listing (names and kinds), not its entries' contents (issue #9).
+    const d = path.join(tmpRoot, 'hashed-dir');
+    fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, 'x'), '1');
+    const listed = hashFile(d);
+    expect(listed).toMatch(/^[0-9a-f]{32}$/);
+    fs.writeFileSync(path.join(d, 'x'), '2');
+    expect(hashFile(d)).toBe(listed);
+    fs.mkdirSync(path.join(d, 'y'));
+    expect(hashFile(d)).not.toBe(listed);
   });
 
   test('warnOnce prints once per key; debug only with CACHED_MACROS_DEBUG', () => {

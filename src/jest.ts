@@ -6,7 +6,9 @@
  * modules or what they read, so after a macro edit a plain `jest` run serves stale output until
  * `--no-cache` (jest issue 8932). This transformer adds, for each macro module the file imports
  * (found by a quick scan of its import and require sources, resolved from the file as the plugin
- * resolves them): the content hash of the module's definition graph and its package version,
+ * resolves them): the content of the files Node loaded for it as a build recorded them in the
+ * dependency manifest (the static walk of its requires for a macro no build loaded yet), its
+ * package version,
  * and the content of the files and the values of the environment variables its expansions read,
  * as recorded in the dependency manifest. A change re-transforms the files importing the changed
  * macro, and no others.
@@ -20,12 +22,13 @@
 import * as babel from '@babel/core';
 import babelJest, { type TransformerConfig } from 'babel-jest';
 import type { SyncTransformer, TransformOptions } from '@jest/transform';
-import { envHash } from './generate/context';
+import { envHash, envListingHash } from './generate/context';
 import { manifestFor } from './deps/dependency-manifest';
-import { moduleGraph, statSnapshot, type ModuleGraph } from './load/fingerprint';
+import { findPackage, moduleGraph, statSnapshot, type ModuleGraph } from './load/fingerprint';
 import { hash, hashFile } from './util/hash';
 import { importSources } from './expand/import-sources';
 import { resolveMacro } from './load/macro-loader';
+import { ENV_LISTING } from './deps/observed-dependencies';
 import { isMacroSource, resolveOptions, type ResolvedOptions } from './build/options';
 import { PLUGIN_BRAND } from './plugin/plugin';
 
@@ -92,18 +95,22 @@ export function macroCacheKey(code: string, file: string, options: TransformOpti
       parts.push(`${source}\0unresolved`); // the transform reports it
       continue;
     }
-    let graph: ModuleGraph;
+    const deps = recorded.get(resolved);
+    // What Node loaded for the macro, as a build recorded it; the static walk (which misses
+    // computed requires) only for a macro no build loaded yet. Hashed alike, so a key does not
+    // change when the recorded set turns out to equal the walked one.
+    let files: readonly string[];
     try {
-      graph = graphOf(resolved);
+      files = deps && deps.graph.size > 0 ? [...deps.graph] : graphOf(resolved).files;
     } catch {
       parts.push(`${source}\0${resolved}\0unreadable`);
       continue;
     }
-    parts.push(`${source}\0${resolved}\0${graph.hash}\0${graph.packageId ?? ''}`);
-    const deps = recorded.get(resolved);
+    parts.push(`${source}\0${resolved}\0${findPackage(resolved) ?? ''}`);
+    for (const f of [...files].sort()) parts.push(`graph\0${f}\0${contentHash(f)}`);
     if (!deps) continue;
     for (const f of [...deps.files].sort()) parts.push(`file\0${f}\0${contentHash(f)}`);
-    for (const name of [...deps.env].sort()) parts.push(`env\0${name}\0${envHash(process.env[name])}`);
+    for (const name of [...deps.env].sort()) parts.push(`env\0${name}\0${name === ENV_LISTING ? envListingHash() : envHash(process.env[name])}`);
   }
   return hash(parts.join('\n'));
 }

@@ -29,7 +29,7 @@ let ownReads = 0;
 type AnyFn = (...args: unknown[]) => unknown;
 
 /** Wraps one fs function so that, inside {@link track}, its path argument is recorded. */
-function wrap(name: 'readFileSync' | 'existsSync' | 'statSync' | 'lstatSync' | 'openSync' | 'readdirSync'): void {
+function wrap(name: 'readFileSync' | 'existsSync' | 'statSync' | 'lstatSync' | 'openSync'): void {
   const original = fs[name] as unknown as AnyFn;
   if ((original as { __cachedMacrosTracked?: boolean }).__cachedMacrosTracked) return;
   const wrapper = function (this: unknown, ...args: unknown[]) {
@@ -51,8 +51,7 @@ function toPath(arg: unknown): string | null {
   return null; // a file descriptor: its path was recorded when it was opened
 }
 
-// readdirSync: a directory read is a dependency on its listing (see hashFile).
-for (const name of ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync', 'readdirSync'] as const) wrap(name);
+for (const name of ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync'] as const) wrap(name);
 
 /**
  * Runs `fn` (a generator call) with plain file and environment reads recorded on `recorder`.

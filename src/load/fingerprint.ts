@@ -10,6 +10,7 @@ import path from 'path';
 import { parse } from '@babel/parser';
 import * as t from '@babel/types';
 import { hash } from '../util/hash';
+import { untracked } from '../generate/tracking';
 import type { Dependency } from '../api/types';
 
 /** The files making up a macro definition and their combined hash. */
@@ -81,6 +82,11 @@ function stableName(root: string, file: string): string {
 
 /** A cheap stat-based snapshot of files (mtime + size + inode); equal snapshots mean unchanged files. */
 export function statSnapshot(files: readonly string[]): StatSnapshot {
+  // The plugin's own check: never a read of the macro (nor a recursion into a read recorder).
+  return untracked(() => snapshotOf(files));
+}
+
+function snapshotOf(files: readonly string[]): StatSnapshot {
   return files
     .map((f) => {
       try {

@@ -59,8 +59,11 @@ export function resolveMacro(source: string, filename: string | undefined, cwd: 
 /** Loads (or reuses, when its files are unchanged) the macro module at `file`. */
 export function loadMacroModule(file: string, cwd: string): MacroModule {
   const previous = loaded.get(file);
-  if (previous && upToDate(previous)) return previous;
-  if (previous) for (const f of previous.stats.keys()) delete nodeRequire.cache[f];
+  if (previous) {
+    const stale = staleModules(previous);
+    if (stale === null) return previous;
+    for (const f of stale) delete nodeRequire.cache[f];
+  }
   const modules = new ModuleSet();
   const reads = new LoadReads();
   const exports = track(reads, () => recordLoads(modules, () => nodeRequire(file))) as Record<string, unknown>;
@@ -99,9 +102,29 @@ export function recordLazyLoads<T>(mod: MacroModule, onModule: (file: string, co
   return recordLoads(recorder, fn);
 }
 
-function upToDate(mod: MacroModule): boolean {
-  for (const [f, s] of mod.stats) if (statSnapshot([f]) !== s) return false;
-  return mod.envReads.every(envUpToDate);
+/**
+ * Null when nothing `mod` loaded or read changed; else the modules of its set to evaluate afresh:
+ * those that changed and those that required them, transitively (so modules it shares with
+ * Babel, say `@babel/types`, are not duplicated by a helper's edit). A changed module-level read
+ * cannot be charged to one module: then the whole set is.
+ */
+function staleModules(mod: MacroModule): Set<string> | null {
+  const changed = [...mod.stats].filter(([f, s]) => statSnapshot([f]) !== s).map(([f]) => f);
+  const envChanged = !mod.envReads.every(envUpToDate);
+  if (changed.length === 0 && !envChanged) return null;
+  const cache = nodeRequire.cache as Record<string, { children: ReadonlyArray<{ filename: string }> } | undefined>;
+  if (envChanged || changed.some((f) => cache[f] === undefined)) return new Set(mod.stats.keys());
+  const stale = new Set([mod.file, ...changed]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of mod.stats.keys()) {
+      if (!stale.has(f) && cache[f]?.children.some((c) => stale.has(c.filename))) {
+        stale.add(f);
+        grew = true;
+      }
+    }
+  }
+  return stale;
 }
 
 /** The modules loaded for a macro module, with their compiled bytes' hashes. */

@@ -16,6 +16,7 @@ import Module from 'module';
 import path from 'path';
 import { statSnapshot } from './fingerprint';
 import { hash, hashFile } from '../util/hash';
+import { untracked } from '../generate/tracking';
 
 /** A module file as loaded: the hash of the bytes compiled, and its stat snapshot taken before they were read. */
 export interface LoadedFile {
@@ -107,7 +108,18 @@ function install(): void {
     } catch {
       // Node throws its own "Cannot find module" below
     }
-    if (file === null || !path.isAbsolute(file) || isOwnFile(file)) return load.call(this, request, parent, isMain);
+    if (file === null || !path.isAbsolute(file)) return load.call(this, request, parent, isMain);
+    if (isOwnFile(file)) {
+      // This plugin (its version stands for it) and what it loads are not the macro's, whether
+      // or not the process had loaded it already (a build has, the CLI may not have).
+      current = null;
+      try {
+        // Nor are its module-level reads (of files, of variables) the macro's.
+        return untracked(() => load.call(this, request, parent, isMain));
+      } finally {
+        current = recorder;
+      }
+    }
     const cached = M._cache[file] !== undefined;
     if (!cached) preStats.set(file, statSnapshot([file]));
     let exports: unknown;
@@ -142,6 +154,6 @@ function loadedFile(file: string): LoadedFile {
   if (known) return known;
   const stat = statSnapshot([file]);
   let disk = diskHashes.get(file);
-  if (!disk || disk.stat !== stat) diskHashes.set(file, (disk = { hash: hashFile(file) ?? 'missing', stat }));
+  if (!disk || disk.stat !== stat) diskHashes.set(file, (disk = { hash: untracked(() => hashFile(file)) ?? 'missing', stat }));
   return disk;
 }
