@@ -4,7 +4,7 @@
  */
 import path from 'path';
 import { expand } from '../src/testing';
-import { resolveOptions } from '../src/options';
+import { resolveOptions } from '../src/build/options';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'call-forms', 'macro-pattern-option');
 const code = `import kind from '../../macros/kind';
