@@ -24,14 +24,7 @@ export function generate(group: Group, filename: string | undefined, build: Buil
   try {
     value = track(ctx, () => build.instance(def).generate(sig, ctx));
   } catch (e) {
-    if (e instanceof MacroCallError) throw argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
-    const err = e as Error;
-    const error = site.path.buildCodeFrameError(
-      `The macro ${site.displayName} threw while generating the signature ${sig.key}: ${err?.message ?? String(e)}` +
-        authorFrames(err),
-    );
-    (error as Error & { cause?: unknown }).cause = e;
-    throw error;
+    throw generatorThrew(group, e);
   } finally {
     group.report.generated++;
     group.report.generateMs += performance.now() - started;
@@ -45,7 +38,8 @@ export function generate(group: Group, filename: string | undefined, build: Buil
     build.noteReads(def, deps);
     return { serialized, deps };
   } catch (e) {
-    if (!(e instanceof ExpansionError)) throw e;
+    // The generator's own code can still run here: getters on the returned object (`get inline()`).
+    if (!(e instanceof ExpansionError)) throw generatorThrew(group, e);
     throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned an invalid expansion for the signature ${sig.key}: ${e.message}`);
   }
 }
@@ -62,6 +56,18 @@ export function verify(group: Group, filename: string | undefined, build: Build)
       `The macro ${group.sites[0].displayName} is impure: re-running it for the signature ${group.sig.key} produced a different expansion than the stored one (verify mode).`,
     );
   }
+}
+
+/** A throw from the generator's code, as a code frame at the call site (or at the argument `ctx.error` named). */
+function generatorThrew(group: Group, e: unknown): Error {
+  const site = group.sites[0];
+  if (e instanceof MacroCallError) return argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
+  const err = e as Error;
+  const error = site.path.buildCodeFrameError(
+    `The macro ${site.displayName} threw while generating the signature ${group.sig.key}: ${err?.message ?? String(e)}` + authorFrames(err),
+  );
+  (error as Error & { cause?: unknown }).cause = e;
+  return error;
 }
 
 /** The generator's own stack frames (up to 3), without this plugin's or Babel's. */

@@ -187,6 +187,7 @@ function resolveRemote(raw: unknown): ResolvedRemoteOptions | null {
     timeoutMs: ms('timeoutMs', timeoutMs, 250),
     connectTimeoutMs: ms('connectTimeoutMs', connectTimeoutMs, 500),
   };
+  checkKeyStrength(resolved.signingKey, signingKey !== undefined ? 'option "remote.signingKey"' : `the environment variable ${REMOTE_KEY_ENV}`);
   if (resolved.signingKey === '') {
     // A laptop without the key still builds from the local tiers; unsigned entries are never read or written.
     warnOnce(
@@ -196,6 +197,21 @@ function resolveRemote(raw: unknown): ResolvedRemoteOptions | null {
     return null;
   }
   return resolved;
+}
+
+/** Shortest HMAC key accepted: shorter keys can be brute-forced offline from one stored entry. */
+export const MIN_KEY_BYTES = 32;
+
+/** Refuses a non-empty key under {@link MIN_KEY_BYTES} bytes; `source` names where it came from. */
+function checkKeyStrength(key: string, source: string): void {
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (key !== '' && bytes < MIN_KEY_BYTES) {
+    // Never echo the key itself.
+    throw new OptionsError(
+      `${source} must be at least ${MIN_KEY_BYTES} bytes (got ${bytes}): a short key can be guessed offline from one cache entry. ` +
+        `Generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`,
+    );
+  }
 }
 
 function protocolOf(url: string): string {
