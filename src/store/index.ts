@@ -8,7 +8,7 @@ import type { ResolvedRemoteOptions } from '../options';
 import { LayeredStore } from './layered';
 import { MemoryStore } from './memory';
 import { RemoteTier } from './remote';
-import { openSqliteStore } from './sqlite';
+import { openSqliteStore, SqliteStore } from './sqlite';
 import type { Store } from './types';
 
 export type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
@@ -69,6 +69,8 @@ export function openStore(options: OpenStoreOptions): Store {
     store = far instanceof MemoryStore ? far : new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), far);
     opened.set(dir, store);
   }
+  const file = store instanceof LayeredStore ? store.far : store;
+  if (file instanceof SqliteStore) file.beginBuild();
   if (!remote) return store;
   const key = `${dir}\0${remote.id}`;
   let layered = openedRemote.get(key);

@@ -9,11 +9,12 @@
  */
 import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { debug, warnOnce } from '../log';
 import { decodePayload, encodePayload, type EncodedPayload } from './checksum';
 import { MemoryStore } from './memory';
-import { codeOf, describe, inodeOf, isCorruption, moveAside, openStoreFile, STORE_FILE, type OpenedFile } from './sqlite-open';
+import { LockBreaker, lockedMessage } from './breaker';
+import { codeOf, describe, inodeOf, isBusy, isCorruption, moveAside, openStoreFile, STORE_FILE, type OpenedFile } from './sqlite-open';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
 import type { Dependency } from '../types';
 
@@ -340,15 +341,34 @@ export class SqliteStore implements Store {
   /** Definition files recorded before the definition itself, written with it. */
   private readonly pendingFiles = new Map<string, readonly string[]>();
 
-  private constructor(dir: string, conn: Queries) {
+  /** Stops the build from waiting on a file another process keeps locked. */
+  private readonly breaker: LockBreaker;
+
+  private constructor(
+    dir: string,
+    conn: Queries,
+    /** Opened read-only (CLI inspection): nothing is created, written or moved aside. */
+    readonly readOnly: boolean,
+  ) {
     this.dir = dir;
     this.conn = conn;
+    this.breaker = new LockBreaker(dir);
   }
 
-  /** Opens the store in `dir` (absolute), or returns null (with one warning) when it cannot be used. */
-  static open(dir: string): SqliteStore | null {
-    const conn = openQueries(dir);
-    return conn && new SqliteStore(dir, conn);
+  /**
+   * Opens the store in `dir` (absolute), or returns null (with one warning) when it cannot be
+   * used. `readOnly` opens an existing file without changing anything (see {@link openStoreFile})
+   * and throws a {@link StoreOpenError} instead of warning.
+   */
+  static open(dir: string, options: { readOnly?: boolean } = {}): SqliteStore | null {
+    const readOnly = options.readOnly === true;
+    const conn = openQueries(dir, readOnly);
+    return conn && new SqliteStore(dir, conn, readOnly);
+  }
+
+  /** A new build begins: a file that was locked during the previous one is tried again. */
+  beginBuild(): void {
+    this.breaker.reset();
   }
 
   get name(): string {
@@ -549,11 +569,13 @@ export class SqliteStore implements Store {
    * per kind and answered by `onFault`.
    */
   private guard<T>(what: string, onMemory: (m: MemoryStore) => T, onDb: (c: Queries) => T, onFault: () => T): T {
+    if (this.breaker.open) return onFault();
     const c = this.memory ? null : this.connection();
     if (c) {
       try {
         return onDb(c);
       } catch (e) {
+        if (this.breaker.trip(e, what)) return onFault();
         if (!isCorruption(e)) {
           warnOnce(
             `sqlite-fault:${this.dir}:${codeOf(e) ?? 'error'}`,
@@ -577,7 +599,7 @@ export class SqliteStore implements Store {
       debug('%s was moved or deleted; reopening', file);
       this.close();
     }
-    this.conn = openQueries(this.dir);
+    this.conn = openQueries(this.dir, this.readOnly);
     if (!this.conn) this.memory = new MemoryStore({ epoch: this.lastEpoch });
     return this.conn;
   }
@@ -589,7 +611,7 @@ export class SqliteStore implements Store {
     } catch {
       // Already unusable.
     }
-    const movedTo = moveAside(c.opened.file, c.opened.ino);
+    const movedTo = this.readOnly ? null : moveAside(c.opened.file, c.opened.ino);
     warnOnce(
       `sqlite-corrupt:${c.opened.file}`,
       `the macro cache ${c.opened.file} is damaged (${describe(e)})` +
@@ -619,10 +641,24 @@ export class SqliteStore implements Store {
   }
 }
 
+/** Why a store opened read-only could not be used; `damaged` when the file itself is corrupt. */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly damaged: boolean,
+  ) {
+    super(`${damaged ? `the store ${file} is damaged` : `cannot open the store ${file}`} (${reason})`);
+    this.name = 'StoreOpenError';
+  }
+}
+
 /** Opens the file and prepares its statements; warns (once) and returns null when unusable. */
-function openQueries(dir: string): Queries | null {
+function openQueries(dir: string, readOnly: boolean): Queries | null {
   const started = Date.now();
-  const r = openStoreFile(dir, (opened) => new Queries(opened));
+  const r = openStoreFile(dir, (opened) => new Queries(opened), { readOnly });
+  // Read-only callers (the CLI) report the failure themselves, as an error rather than a fallback.
+  if (!r.ok && readOnly) throw new StoreOpenError(join(dir, STORE_FILE), r.reason, r.damage !== null);
   if (r.damage) {
     warnOnce(
       `sqlite-damaged:${dir}`,
@@ -630,6 +666,10 @@ function openQueries(dir: string): Queries | null {
         (r.damage.movedTo ? `; moved it aside to ${r.damage.movedTo}` : '') +
         (r.ok ? ' and started a fresh one' : ''),
     );
+  }
+  if (!r.ok && isBusy({ code: r.reason.split(':')[0] })) {
+    warnOnce(`sqlite-open:${dir}`, lockedMessage(dir, `could not open it: ${r.reason}`));
+    return null;
   }
   if (!r.ok) {
     warnOnce(

@@ -43,7 +43,7 @@ export function verify(ctx: CommandContext, pattern: string | undefined, options
     }
     const major = babelMajor(ctx.cwd);
     return recorded.map((r) => ({ macroId: r.macroId, results: verifyMacro(r, store.entriesOf(r.macroId), ctx.cwd, major) }));
-  });
+  }, { readOnly: true });
   if (results === null) {
     if (pattern !== undefined) throw new CliError(`no store in ${ctx.cacheDir}`);
     ctx.print(() => `No store in ${ctx.cacheDir}: nothing to verify.`, () => ({ cacheDir: ctx.cacheDir, ok: true, totals: count([]), macros: [], results: [] }));

@@ -1,0 +1,144 @@
+/**
+ * Issue #12, faults: a store locked by another process (a real second process holding the
+ * SQLite lock), a cache directory where mkdir misbehaves (/proc), read-only CLI commands on a
+ * corrupt store, and the generator watchdog. Builds run in child processes through the compiled
+ * plugin in dist/ (build first: `npx tsc -p .`).
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+jest.setTimeout(120_000);
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist', 'index.js');
+const CLI = path.join(ROOT, 'dist', 'cli', 'index.js');
+const DRIVER = path.join(__dirname, 'helpers', 'build.js');
+const SQLITE = require.resolve('better-sqlite3');
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-faults-'));
+let dirs = 0;
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const warningsIn = (stderr: string) => stderr.match(/\[cached-macros\] warning:[^\n]*/g) ?? [];
+
+/** A project with a cached macro `c.macro.js` and `files` files, each with two calls of their own signatures. */
+function project(files = 5, body = "return { hoist: '() => ' + JSON.stringify('c:' + sig.key), inline: '$hoisted()' };"): string {
+  const dir = path.join(root, `p${++dirs}`);
+  fs.mkdirSync(dir);
+  fs.writeFileSync(
+    path.join(dir, 'c.macro.js'),
+    `const { CachedGenerator } = require(${JSON.stringify(DIST)});\nmodule.exports = class C extends CachedGenerator {\n  generate(sig) { ${body} }\n};\n`,
+  );
+  for (let i = 0; i < files; i++) {
+    fs.writeFileSync(path.join(dir, `f${i}.js`), `import c from './c.macro';\nexport const v = [c(${2 * i}), c('${2 * i + 1}')];\n`);
+  }
+  return dir;
+}
+
+/** One build of `files` in a fresh process; its wall time, exit status, output codes and stderr. */
+function build(dir: string, options: Record<string, unknown>, files: string[], timeout = 60_000) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [DRIVER, JSON.stringify(options), ...files.map((f) => path.join(dir, f))], {
+    encoding: 'utf8',
+    timeout,
+  });
+  const ms = Date.now() - started;
+  const results = r.status === 0 ? (JSON.parse(r.stdout) as Record<string, { code: string }>) : {};
+  return { ms, status: r.status, signal: r.signal, stderr: r.stderr, codes: Object.fromEntries(Object.entries(results).map(([f, x]) => [f, x.code])) };
+}
+
+const names = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `f${from + i}.js`);
+
+/** Another process holding the store's lock (SQL run on open) until `release()`. */
+async function holdLock(file: string, sql: string): Promise<{ release(): Promise<void> }> {
+  const proc: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    ['-e', `const db = new (require(${JSON.stringify(SQLITE)}))(${JSON.stringify(file)}); db.exec(${JSON.stringify(sql)}); console.log('locked'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const line = await new Promise<string>((resolve) => {
+    const rl = readline.createInterface({ input: proc.stdout });
+    rl.once('line', resolve);
+    proc.once('exit', () => resolve(`exited: ${stderr}`));
+  });
+  expect(line).toBe('locked');
+  return {
+    release: () =>
+      new Promise((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.stdin.end();
+      }),
+  };
+}
+
+describe('a store locked by another process', () => {
+  test.each([
+    ['BEGIN IMMEDIATE (a writer that never commits)', 'BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES (\'held\', 1);'],
+    ['locking_mode=EXCLUSIVE', "PRAGMA locking_mode = EXCLUSIVE; BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES ('held', 1); COMMIT;"],
+  ])('%s: a 5-file build finishes in < 10 s with correct output and one warning', async (_what, sql) => {
+    const dir = project(6);
+    const cacheDir = path.join(dir, 'cache');
+    const reference = build(dir, { store: 'memory' }, names(5, 1)).codes;
+    // The store exists and knows the macro (a previous build), then another process takes the lock.
+    expect(build(dir, { cacheDir }, ['f0.js']).status).toBe(0);
+    const lock = await holdLock(path.join(cacheDir, 'store.sqlite'), sql);
+    let r: ReturnType<typeof build>;
+    try {
+      r = build(dir, { cacheDir }, names(5, 1), 60_000);
+    } finally {
+      await lock.release();
+    }
+    expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null });
+    expect(r.codes).toEqual(reference);
+    expect(warningsIn(r.stderr)).toHaveLength(1);
+    expect(warningsIn(r.stderr)[0]).toMatch(/locked by another process/);
+    expect(r.ms).toBeLessThan(10_000);
+    // Once the lock is gone the store is used again, without a warning.
+    const after = build(dir, { cacheDir }, names(5, 1));
+    expect(after.codes).toEqual(reference);
+    expect(warningsIn(after.stderr)).toEqual([]);
+  });
+});
+
+describe('a cache directory where mkdir never succeeds', () => {
+  test('cacheDir under /proc: the build finishes from memory (no hang), output correct', () => {
+    const dir = project(2);
+    const reference = build(dir, { store: 'memory' }, names(2)).codes;
+    const r = build(dir, { cacheDir: `/proc/cm-${process.pid}/cache` }, names(2), 20_000);
+    expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null });
+    expect(r.codes).toEqual(reference);
+    // (As in reliability.test.ts, the dependency manifest's own warning is not a store warning.)
+    const store = warningsIn(r.stderr).filter((w) => !/could not record macro dependencies/.test(w));
+    expect(store).toHaveLength(1);
+    expect(store[0]).toMatch(/cannot use the macro cache/);
+  });
+});
+
+describe('read-only CLI commands on a corrupt store', () => {
+  test.each([['stats'], ['inspect', 'c'], ['verify']])('%s reports the corruption, exits 1 and creates nothing', (...args) => {
+    const cacheDir = path.join(root, `corrupt-${args[0]}`);
+    fs.mkdirSync(cacheDir);
+    const file = path.join(cacheDir, 'store.sqlite');
+    fs.writeFileSync(file, 'this is not a database, just text '.repeat(200));
+    const before = fs.readdirSync(cacheDir);
+    const r = spawnSync(process.execPath, [CLI, ...args, '--cache-dir', cacheDir], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`cached-macros: error: the store ${file} is damaged (SQLITE_NOTADB: file is not a database); nothing was changed`);
+    // No "ok" or empty report on stdout.
+    expect(r.stdout).toBe('');
+    expect(fs.readdirSync(cacheDir)).toEqual(before);
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/^this is not a database/);
+  });
+
+  test('stats on a missing cache directory creates nothing', () => {
+    const cacheDir = path.join(root, 'absent', 'cache');
+    const r = spawnSync(process.execPath, [CLI, 'stats', '--cache-dir', cacheDir], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(path.join(root, 'absent'))).toBe(false);
+  });
+});
