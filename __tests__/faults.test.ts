@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { resolveOptions } from '../src/options';
 
 jest.setTimeout(120_000);
 
@@ -140,5 +141,50 @@ describe('read-only CLI commands on a corrupt store', () => {
     const r = spawnSync(process.execPath, [CLI, 'stats', '--cache-dir', cacheDir], { cwd: root, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(fs.existsSync(path.join(root, 'absent'))).toBe(false);
+  });
+});
+
+describe('the generator watchdog', () => {
+  const slow = (ms: number) => `const end = Date.now() + ${ms}; while (Date.now() < end); return { inline: JSON.stringify(sig.key) };`;
+
+  test('an endless loop is named (macro, signature, call site) on stderr while the build is stuck', async () => {
+    const dir = project(1, 'while (true);');
+    const proc = spawn(process.execPath, [DRIVER, JSON.stringify({ store: 'memory', watchdogMs: 300 }), path.join(dir, 'f0.js')]);
+    let stderr = '';
+    const seen = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 15_000);
+      proc.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('\n')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+    });
+    proc.kill('SIGKILL');
+    expect(seen).toBe(true);
+    expect(stderr).toContain(
+      `[cached-macros] warning: the macro c has been generating the signature (0) for over 0.3 s (called at ${path.join(dir, 'f0.js')}:2:19)`,
+    );
+  });
+
+  test('a slow generator past the limit: one warning, correct output; watchdogMs: false is silent', () => {
+    const dir = project(1, slow(1200));
+    const reference = { 'f0.js': 'export const v = ["(0)", "(\\"1\\")"];' };
+    const warned = build(dir, { store: 'memory', watchdogMs: 500 }, ['f0.js']);
+    expect(warned.codes).toEqual(reference);
+    expect(warningsIn(warned.stderr)).toHaveLength(2); // two signatures, each past the limit
+    expect(warningsIn(warned.stderr)[1]).toMatch(/the macro c has been generating the signature \("1"\) for over 0.5 s/);
+    const off = build(dir, { store: 'memory', watchdogMs: false }, ['f0.js']);
+    expect(off.codes).toEqual(reference);
+    expect(warningsIn(off.stderr)).toEqual([]);
+  });
+
+  test('the option is validated', () => {
+    for (const bad of [0, -5, 1.5, '10s', true]) {
+      expect(() => resolveOptions({ watchdogMs: bad }, root)).toThrow(/option "watchdogMs" must be a whole number of milliseconds \(at least 1\) or false/);
+    }
+    expect(resolveOptions({}, root).watchdogMs).toBe(10_000);
+    expect(resolveOptions({ watchdogMs: false }, root).watchdogMs).toBeNull();
   });
 });

@@ -13,6 +13,7 @@ import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTempl
 import type { Group } from './group';
 import { track } from './tracking';
 import type { Dependency, SerializedExpansion } from './types';
+import { watched } from './watchdog';
 
 /** Runs the generator for a group; errors become code frames at the call site or argument. */
 export function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[] } {
@@ -22,7 +23,8 @@ export function generate(group: Group, filename: string | undefined, build: Buil
   const started = performance.now();
   let value: unknown;
   try {
-    value = track(ctx, () => build.instance(def).generate(sig, ctx));
+    const ms = build.options.watchdogMs;
+    value = watched(ms, () => stuckMessage(group, filename, ms ?? 0), () => track(ctx, () => build.instance(def).generate(sig, ctx)));
   } catch (e) {
     throw generatorThrew(group, e);
   } finally {
@@ -56,6 +58,17 @@ export function verify(group: Group, filename: string | undefined, build: Build)
       `The macro ${group.sites[0].displayName} is impure: re-running it for the signature ${group.sig.key} produced a different expansion than the stored one (verify mode).`,
     );
   }
+}
+
+/** What the watchdog prints when a generator runs past `ms`: the macro, the signature and the call site. */
+function stuckMessage(group: Group, filename: string | undefined, ms: number): string {
+  const site = group.sites[0];
+  const loc = site.path.node.loc?.start;
+  const where = `${filename ?? '<unknown file>'}${loc ? `:${loc.line}:${loc.column + 1}` : ''}`;
+  return (
+    `[cached-macros] warning: the macro ${site.displayName} has been generating the signature ${group.sig.key} for over ` +
+    `${ms / 1000} s (called at ${where}); the build waits for it. Is it stuck in a loop? (option watchdogMs sets this limit, false turns it off)\n`
+  );
 }
 
 /** A throw from the generator's code, as a code frame at the call site (or at the argument `ctx.error` named). */

@@ -4,6 +4,7 @@
  */
 import path from 'path';
 import { warnOnce } from './log';
+import { DEFAULT_WATCHDOG_MS } from './watchdog';
 
 /** Options accepted in `babel.config.js`: `['babel-plugin-cached-macros', { … }]`. */
 export interface PluginOptions {
@@ -25,6 +26,11 @@ export interface PluginOptions {
   babelMacros?: Readonly<Record<string, Record<string, unknown> | null>>;
   /** A shared Redis tier behind the local ones (teams, CI fleets). See {@link RemoteOptions}. */
   remote?: RemoteOptions;
+  /**
+   * Warn (on stderr, naming the macro, signature and call site) when one generator call has run
+   * longer than this many milliseconds; `false` turns the watchdog off. Default 10,000.
+   */
+  watchdogMs?: number | false;
 }
 
 /**
@@ -72,12 +78,14 @@ export interface ResolvedOptions {
   readonly babelMacros: Readonly<Record<string, Record<string, unknown> | null>>;
   /** Null when no remote tier is configured (or it has no signing key). */
   readonly remote: ResolvedRemoteOptions | null;
+  /** Null when the watchdog is off. */
+  readonly watchdogMs: number | null;
 }
 
 /** Ends in `.macro` or `/macro`, optionally with a `.js`, `.cjs` or `.ts` extension. */
 export const DEFAULT_MACRO_PATTERN = /[./]macro(\.c?js|\.ts)?$/;
 
-const KNOWN = ['cacheDir', 'store', 'macroPattern', 'macros', 'verify', 'babelMacros', 'remote'] as const;
+const KNOWN = ['cacheDir', 'store', 'macroPattern', 'macros', 'verify', 'babelMacros', 'remote', 'watchdogMs'] as const;
 const REMOTE_KNOWN = ['url', 'namespace', 'signingKey', 'readOnly', 'timeoutMs', 'connectTimeoutMs'] as const;
 
 /** Thrown for invalid options; the message names the option. */
@@ -100,7 +108,10 @@ export function resolveOptions(raw: unknown, cwd: string): ResolvedOptions {
       throw new OptionsError(`unknown option "${key}". Known options: ${KNOWN.join(', ')}`);
     }
   }
-  const { cacheDir, store, macroPattern, macros, verify, babelMacros, remote } = opts;
+  const { cacheDir, store, macroPattern, macros, verify, babelMacros, remote, watchdogMs } = opts;
+  if (watchdogMs !== undefined && watchdogMs !== false && (typeof watchdogMs !== 'number' || !Number.isInteger(watchdogMs) || watchdogMs < 1)) {
+    throw new OptionsError(`option "watchdogMs" must be a whole number of milliseconds (at least 1) or false, got ${describe(watchdogMs)}`);
+  }
   if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir === '')) {
     throw new OptionsError(`option "cacheDir" must be a non-empty string, got ${describe(cacheDir)}`);
   }
@@ -145,6 +156,7 @@ export function resolveOptions(raw: unknown, cwd: string): ResolvedOptions {
     verify: rate,
     babelMacros: (babelMacros as ResolvedOptions['babelMacros'] | undefined) ?? {},
     remote: remote === undefined ? null : resolveRemote(remote),
+    watchdogMs: watchdogMs === false ? null : ((watchdogMs as number | undefined) ?? DEFAULT_WATCHDOG_MS),
   };
 }
 
