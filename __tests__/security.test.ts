@@ -5,12 +5,15 @@
  * Remote tests use a real redis-server; builds run through the compiled plugin in dist/ (build
  * first: `npx tsc -p .`).
  */
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resetWarnings } from '../src/log';
 import { resolveOptions, REMOTE_KEY_ENV } from '../src/options';
 import { closeAllStores } from '../src/store';
+import { encodePayload } from '../src/store/checksum';
 import { RemoteTier } from '../src/store/remote';
 import { expand } from '../src/testing';
 import { stripAnsi } from './helpers/ansi';
@@ -108,5 +111,71 @@ module.exports = class G extends Generator { generate() { return { get inline() 
     const message = stripAnsi(error?.message ?? '');
     expect(message).toMatch(/The macro getter threw while generating the signature \(7\): no inline today/);
     expect(message).toContain('> 2 | export const v = getter(7);');
+  });
+});
+
+describe('cached-macros verify on a tampered store', () => {
+  const CLI = path.resolve(__dirname, '..', 'dist', 'cli', 'index.js');
+  const ROOT = path.resolve(__dirname, '..');
+
+  test('never loads a path read out of the store: macros resolve from the project only', () => {
+    const project = path.join(root, 'verify-project');
+    const write = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(project, rel)), { recursive: true });
+      fs.writeFileSync(path.join(project, rel), text);
+    };
+    write('package.json', JSON.stringify({ name: 'sec-fixture', version: '1.0.0', private: true }));
+    fs.mkdirSync(path.join(project, 'node_modules'), { recursive: true });
+    fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'babel-plugin-cached-macros'), 'dir');
+    write(
+      'macros/pure.macro.js',
+      "const { CachedGenerator } = require('babel-plugin-cached-macros');\nmodule.exports = class extends CachedGenerator { generate(sig) { return { inline: JSON.stringify(sig.key) }; } };\n",
+    );
+    const cacheDir = path.join(project, 'node_modules', '.cache', 'cached-macros');
+    const cwd = process.cwd();
+    process.chdir(project);
+    try {
+      expand(`import pure from './macros/pure.macro';\nexport const v = [pure(1), pure(2)];\n`, {
+        filename: path.join(project, 'a.js'),
+        pluginOptions: { store: 'fs', cacheDir },
+      });
+    } finally {
+      process.chdir(cwd);
+      closeAllStores();
+    }
+    // The attacker's file: running it leaves a marker.
+    const marker = path.join(root, 'pwned');
+    const evil = path.join(root, 'evil', 'evil.macro.js');
+    fs.mkdirSync(path.dirname(evil), { recursive: true });
+    fs.writeFileSync(evil, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\nmodule.exports = class {};\n`);
+    const verify = () => spawnSync(process.execPath, [CLI, 'verify', '--json'], { cwd: project, encoding: 'utf8' });
+
+    // Untampered: verified through normal resolution.
+    const ok = verify();
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).totals).toMatchObject({ ok: 2, error: 0 });
+
+    // 1. The definition's recorded files point at the attacker's file.
+    const db = new Database(path.join(cacheDir, 'store.sqlite'));
+    db.prepare('UPDATE definitions SET files = ?').run(JSON.stringify([evil]));
+    const r1 = verify();
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(r1.status).toBe(0);
+    expect(JSON.parse(r1.stdout).totals).toMatchObject({ ok: 2 });
+
+    // 2. The macro id itself climbs out of the project (ids are package-relative paths).
+    const rel = path.relative(project, evil).split(path.sep).join('/');
+    db.prepare('UPDATE definitions SET macro_id = ?').run(`sec-fixture/${rel}#default`);
+    // Re-checksummed, as an attacker with write access would (the local checksum is unkeyed).
+    const rows = db.prepare('SELECT id, fingerprint, sig_key, payload FROM entries').all() as Array<{ id: number; fingerprint: string; sig_key: string; payload: string }>;
+    for (const row of rows) {
+      const { e, d } = JSON.parse(row.payload);
+      const enc = encodePayload({ macroId: `sec-fixture/${rel}#default`, fingerprint: row.fingerprint, sigKey: row.sig_key }, e, d);
+      db.prepare('UPDATE entries SET macro_id = ?, payload = ?, checksum = ? WHERE id = ?').run(`sec-fixture/${rel}#default`, enc.payload, enc.checksum, row.id);
+    }
+    db.close();
+    const r2 = verify();
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(JSON.parse(r2.stdout).totals).toMatchObject({ ok: 0, skipped: 2 });
   });
 });

@@ -1,18 +1,20 @@
 /**
  * Re-running cached generators on their stored signatures (`cached-macros verify`): a
  * generator must be pure, so the same signature must give the same expansion. The store keeps
- * the signature's key, the macro's definition files and its id (`module#export`); from those
- * this loads the macro as the plugin does, rebuilds the signature, calls `generate` with a fresh
+ * the signature's key and the macro's id (`module#export`); the module is found from the id
+ * through the project (never from paths the store records), loaded as the plugin does, rebuilds the signature, calls `generate` with a fresh
  * context and compares the serialised result with the stored one.
  * @packageDocumentation
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { depsUpToDate, RecordingContext } from '../context';
 import { serializeExpansion } from '../expansion';
 import type { Generator } from '../generator';
 import { hashFile } from '../hash';
-import { defineMacro, loadMacroModule, type MacroDefinition } from '../macro-loader';
+import { findPackageJson } from '../fingerprint';
+import { defineMacro, loadMacroModule, moduleId, type MacroDefinition } from '../macro-loader';
 import { makeSignature } from '../signature';
 import { track } from '../tracking';
 import type { Entry } from '../store/types';
@@ -52,10 +54,12 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
   if (open.length === 0) return [];
   const all = (status: VerifyStatus, reason: string) => open.map((e) => ({ macroId: recorded.macroId, sigKey: e.sigKey, status, reason }));
 
-  const file = recorded.files[0];
-  if (file === undefined) return all('skipped', 'the store has no record of the macro module file');
-  if (!fs.existsSync(file)) return all('skipped', `the macro module ${file} no longer exists`);
-  const exportName = recorded.macroId.slice(recorded.macroId.lastIndexOf('#') + 1);
+  const hashAt = recorded.macroId.lastIndexOf('#');
+  const id = recorded.macroId.slice(0, hashAt);
+  // Never the store's record of files: a tampered store would name what to run.
+  const file = hashAt > 0 ? resolveMacroId(id, cwd) : null;
+  if (file === null) return all('skipped', `the macro module ${id} cannot be found from ${cwd}`);
+  const exportName = recorded.macroId.slice(hashAt + 1);
   let loaded: MacroDefinition | null;
   try {
     loaded = defineMacro(loadMacroModule(file, cwd), exportName, babelMajor);
@@ -92,6 +96,30 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
     }
   });
 }
+
+/**
+ * The file of the macro module whose id (`package/relative/path`, or a path relative to `cwd`
+ * outside any package) is `id`, found the way the project finds it: inside the project's own
+ * package, or through Node's resolution of an installed package. Null for ids that are not a
+ * plain module path (absolute, `.`/`..` segments), that resolve nowhere, or whose file does not
+ * have that id: such an id can only come from a damaged or tampered store.
+ */
+export function resolveMacroId(id: string, cwd: string): string | null {
+  const segments = id.split('/');
+  if (id === '' || id.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\'))) return null;
+  const candidates: string[] = [];
+  const project = findPackageJson(path.join(cwd, 'package.json'));
+  if (project?.json.name && id.startsWith(`${project.json.name}/`)) candidates.push(path.join(project.dir, id.slice(project.json.name.length + 1)));
+  try {
+    candidates.push(nodeRequire.resolve(id, { paths: [cwd] }));
+  } catch {
+    // Not an installed package's file (or hidden by its exports map).
+  }
+  if (!project) candidates.push(path.join(cwd, id));
+  return candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile() && moduleId(f, cwd) === id) ?? null;
+}
+
+const nodeRequire = createRequire(__filename);
 
 function sameExpansion(a: SerializedExpansion, b: SerializedExpansion): boolean {
   const canonical = (x: SerializedExpansion) =>
