@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -177,5 +178,67 @@ describe('cached-macros verify on a tampered store', () => {
     const r2 = verify();
     expect(fs.existsSync(marker)).toBe(false);
     expect(JSON.parse(r2.stdout).totals).toMatchObject({ ok: 0, skipped: 2 });
+  });
+});
+
+describe('environment values are never stored or published as unkeyed digests', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    closeAllStores();
+    await server?.kill();
+  });
+
+  test('local store and Redis hold only keyed digests; the local key file is 0600; warm hits and invalidation still work', async () => {
+    const dir = path.join(root, 'env');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'env.macro.js'),
+      `const { CachedGenerator } = require(${JSON.stringify(DIST)});
+module.exports = class E extends CachedGenerator { generate(sig, ctx) { return { inline: JSON.stringify(String(ctx.env('CM_SECRET_TOKEN')).length + sig.key) }; } };\n`,
+    );
+    const code = `import e from './env.macro';\nexport const v = e(1);\n`;
+    const filename = path.join(dir, 'input.js');
+    const secret = 'npm_0123456789abcdefghijklmnopqrstuvwxyz';
+    const unkeyed = (v: string) => createHash('sha256').update(`=${v}`).digest('hex').slice(0, 32);
+    const run = (cacheDir: string, extra: Record<string, unknown> = {}) => {
+      const r = expand(code, { filename, pluginOptions: { store: 'fs', cacheDir, ...extra } });
+      return { code: r.code, generated: Object.values(r.report?.macros ?? {}).reduce((n, m) => n + m.generated, 0) };
+    };
+    const saved = process.env.CM_SECRET_TOKEN;
+    process.env.CM_SECRET_TOKEN = secret;
+    try {
+      const local = path.join(dir, 'cache');
+      expect(run(local).generated).toBe(1);
+      closeAllStores();
+      expect(run(local).generated).toBe(0); // a warm build still hits
+      const files = fs.readdirSync(local, { recursive: true, encoding: 'utf8' }).map((f) => path.join(local, f));
+      const bytes = files.filter((f) => fs.statSync(f).isFile()).map((f) => fs.readFileSync(f).toString('latin1')).join('');
+      expect(bytes).not.toContain(unkeyed(secret));
+      expect(bytes).not.toContain(secret);
+      const keyFile = path.join(local, 'env-digest.key');
+      expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+      process.env.CM_SECRET_TOKEN = `${secret}-rotated`;
+      closeAllStores();
+      expect(run(local).generated).toBe(1); // a changed value still invalidates
+
+      const remote = { url: server.url, namespace: 'env', signingKey: KEY };
+      expect(run(path.join(dir, 'cache-a'), { remote }).generated).toBe(1);
+      closeAllStores();
+      const redis = server.client();
+      const keys = await redis.keys('*');
+      expect(keys.length).toBeGreaterThan(0);
+      const values = (await redis.mget(...keys)).join('\n');
+      expect(values).not.toContain(unkeyed(`${secret}-rotated`));
+      expect(values).not.toContain(secret);
+      // Another machine sharing the key reads it (the remote digest is keyed by the shared secret).
+      expect(run(path.join(dir, 'cache-b'), { remote }).generated).toBe(0);
+    } finally {
+      closeAllStores();
+      if (saved === undefined) delete process.env.CM_SECRET_TOKEN;
+      else process.env.CM_SECRET_TOKEN = saved;
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import fs from 'fs';
 import path from 'path';
+import { envDigest } from './env-digest';
 import { hash, hashFile } from './hash';
 import { logUndeclared, untracked, type ReadRecorder } from './tracking';
 import type { Dependency, GenerateContext, HelperImport } from './types';
@@ -20,7 +21,10 @@ export class MacroCallError extends Error {
   }
 }
 
-/** Hash recorded for an environment variable's value (distinguishes unset from empty). */
+/**
+ * Unkeyed hash of an environment variable's value, for Jest's cache key only (never stored by
+ * this plugin): what the store and the shared tier record is {@link envDigest}, keyed.
+ */
 export function envHash(value: string | undefined): string {
   return value === undefined ? 'unset' : hash(`=${value}`);
 }
@@ -38,6 +42,8 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
     readonly filename: string | undefined,
     /** Folder that relative paths in readFile/dependsOnFile resolve from (the macro module's). */
     private readonly baseDir: string,
+    /** Key of the recorded environment digests (see env-digest.ts). */
+    private readonly envKey: Buffer,
   ) {}
 
   readFile(file: string): string {
@@ -60,7 +66,7 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
 
   env(name: string): string | undefined {
     const value = untracked(() => process.env[name]);
-    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envHash(value) });
+    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envDigest(value, this.envKey) });
     return value;
   }
 
@@ -75,7 +81,7 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
   envRead(name: string): void {
     if (this.deps.has(`env:${name}`)) return;
     logUndeclared(this.macroName, `$${name}`, 'process.env');
-    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envHash(untracked(() => process.env[name])) });
+    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envDigest(untracked(() => process.env[name]), this.envKey) });
   }
 
   error(message: string, argIndex?: number): never {
@@ -97,11 +103,12 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
 
 /**
  * Checks recorded dependencies against the current files and environment. `fileHash` is
- * memoised by the caller per build, so a warm build hashes each dependency once.
+ * memoised by the caller per build, so a warm build hashes each dependency once. Environment
+ * digests recorded under another key (another store's, or an unkeyed one) read as changed.
  */
-export function depsUpToDate(deps: readonly Dependency[], fileHash: (p: string) => string): boolean {
+export function depsUpToDate(deps: readonly Dependency[], fileHash: (p: string) => string, envKey: Buffer): boolean {
   for (const d of deps) {
-    const now = d.kind === 'file' ? fileHash(d.path) : envHash(process.env[d.name]);
+    const now = d.kind === 'file' ? fileHash(d.path) : envDigest(process.env[d.name], envKey);
     if (now !== d.hash) return false;
   }
   return true;

@@ -19,7 +19,7 @@ import { watched } from './watchdog';
 export function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[] } {
   const { def, sig } = group;
   const site = group.sites[0];
-  const ctx = new RecordingContext(site.displayName, filename, path.dirname(def.module.file));
+  const ctx = new RecordingContext(site.displayName, filename, path.dirname(def.module.file), build.envKey);
   const started = performance.now();
   let value: unknown;
   try {

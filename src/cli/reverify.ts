@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { depsUpToDate, RecordingContext } from '../context';
 import { serializeExpansion } from '../expansion';
@@ -49,7 +50,14 @@ export interface RecordedMacro {
  * re-run are `skipped` with a reason: the macro's files changed since it was recorded (its
  * next build regenerates them anyway), or a file or variable the entry read changed.
  */
-export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], cwd: string, babelMajor: number): VerifyResult[] {
+export function verifyMacro(
+  recorded: RecordedMacro,
+  entries: readonly Entry[],
+  cwd: string,
+  babelMajor: number,
+  /** The store's environment digest key (env-digest.ts); null: environment dependencies cannot be checked. */
+  envKey: Buffer | null,
+): VerifyResult[] {
   const open = entries.filter((e) => e.maxEpoch === null);
   if (open.length === 0) return [];
   const all = (status: VerifyStatus, reason: string) => open.map((e) => ({ macroId: recorded.macroId, sigKey: e.sigKey, status, reason }));
@@ -76,14 +84,14 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
     if (entry.fingerprint !== def.fingerprint) {
       return { ...base, status: 'skipped', reason: 'the macro definition changed since this entry was stored (the next build regenerates it)' };
     }
-    if (!depsUpToDate(entry.deps, fileHash)) {
+    if (!depsUpToDate(entry.deps, fileHash, envKey ?? unknownKey)) {
       return { ...base, status: 'skipped', reason: 'a file or environment variable it read has changed (the next build regenerates it)' };
     }
     try {
       const sig = makeSignature(parseSignatureKey(entry.sigKey));
       if (sig.key !== entry.sigKey) throw new Error(`the signature key does not round-trip (read back as ${sig.key})`);
       instance ??= new def.cls();
-      const ctx = new RecordingContext(recorded.macroId, undefined, path.dirname(def.module.file));
+      const ctx = new RecordingContext(recorded.macroId, undefined, path.dirname(def.module.file), envKey ?? unknownKey);
       const generator = instance;
       // As in a build: plain fs / process.env reads are tracked (and so behave the same).
       const value: unknown = track(ctx, () => generator.generate(sig, ctx));
@@ -120,6 +128,8 @@ export function resolveMacroId(id: string, cwd: string): string | null {
 }
 
 const nodeRequire = createRequire(__filename);
+/** Stands in for a missing store key: no recorded digest matches it, so such entries are skipped. */
+const unknownKey = randomBytes(32);
 
 function sameExpansion(a: SerializedExpansion, b: SerializedExpansion): boolean {
   const canonical = (x: SerializedExpansion) =>
