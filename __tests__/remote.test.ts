@@ -294,6 +294,8 @@ test('the remote option is validated, naming the bad field', () => {
     url: 'rediss://h:6380/2',
     namespace: 'default',
     signingKey: KEY,
+    publicKeys: [],
+    privateKey: '',
     readOnly: false,
     timeoutMs: 250,
     connectTimeoutMs: 500,

@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -240,5 +240,80 @@ module.exports = class E extends CachedGenerator { generate(sig, ctx) { return {
       if (saved === undefined) delete process.env.CM_SECRET_TOKEN;
       else process.env.CM_SECRET_TOKEN = saved;
     }
+  });
+});
+
+describe('Ed25519 signing: CI writes, laptops only read', () => {
+  let server: RedisServer;
+  const ci = generateKeyPairSync('ed25519');
+  const other = generateKeyPairSync('ed25519');
+  const pem = (k: KeyObject, type: 'spki' | 'pkcs8') => k.export({ format: 'pem', type }) as string;
+  const publicKeys = [pem(ci.publicKey, 'spki')];
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    closeAllStores();
+    await server?.kill();
+  });
+
+  test('options: keys are validated, naming the option; a public key alone means read-only', () => {
+    const opts = (remote: Record<string, unknown>) => () => resolveOptions({ remote: { url: 'redis://h', ...remote } }, root);
+    expect(opts({ publicKeys: ['not a key'] })).toThrow(/option "remote.publicKeys\[0\]" must be an Ed25519 public key \(PEM\)/);
+    expect(opts({ publicKeys, privateKey: pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'pkcs8') })).toThrow(
+      /option "remote.privateKey" must be an Ed25519 private key \(PEM\)/,
+    );
+    expect(opts({ publicKeys, signingKey: KEY })).toThrow(/"remote.signingKey" and "remote.publicKeys" cannot be combined/);
+    expect(resolveOptions({ remote: { url: 'redis://h', publicKeys } }, root).remote).toMatchObject({ readOnly: true, signingKey: '' });
+    expect(resolveOptions({ remote: { url: 'redis://h', publicKeys, privateKey: pem(ci.privateKey, 'pkcs8') } }, root).remote).toMatchObject({ readOnly: false });
+  });
+
+  test('a laptop with the public key reads CI entries and cannot write; entries signed by an unknown key or with HMAC are misses', async () => {
+    const dir = path.join(root, 'ed');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'ed.macro.js'),
+      `const { CachedGenerator } = require(${JSON.stringify(DIST)});
+module.exports = class Ed extends CachedGenerator { generate(sig) { return { inline: JSON.stringify('gen' + sig.key) }; } };\n`,
+    );
+    const filename = path.join(dir, 'input.js');
+    const run = (cacheDir: string, remote: Record<string, unknown>, code = `import ed from './ed.macro';\nexport const v = [ed(1), ed(2)];\n`) => {
+      resetWarnings();
+      let r: ReturnType<typeof expand> | undefined;
+      const stderr = captureStderr(() => {
+        r = expand(code, { filename, pluginOptions: { store: 'fs', cacheDir: path.join(dir, cacheDir), remote: { url: server.url, namespace: 'ed', ...remote } } });
+      });
+      closeAllStores();
+      return { code: r!.code, stderr, remote: r!.report?.remote, generated: Object.values(r!.report?.macros ?? {}).reduce((n, m) => n + m.generated, 0) };
+    };
+    const redis = server.client();
+    const ciRun = run('ci', { publicKeys, privateKey: pem(ci.privateKey, 'pkcs8') });
+    expect(ciRun.generated).toBe(2);
+    const keys = (await redis.keys('*')).sort();
+    expect(keys).toHaveLength(2);
+    expect((await redis.get(keys[0]))?.slice(0, 4)).toBe('cm2 ');
+
+    const laptop = run('laptop', { publicKeys });
+    expect(laptop.generated).toBe(0);
+    expect(laptop.code).toBe(ciRun.code);
+    // A laptop's own new signature is generated but never written: it holds no private key.
+    const own = run('laptop', { publicKeys }, `import ed from './ed.macro';\nexport const v = ed(3);\n`);
+    expect(own.generated).toBe(1);
+    expect(own.remote?.written).toBe(0);
+    expect(await redis.keys('*')).toHaveLength(2);
+
+    // An attacker with another Ed25519 key, and one with an HMAC key, overwrite the entries.
+    const stolen = await redis.mget(...keys);
+    const attackerRun = run('attacker', { publicKeys: [pem(other.publicKey, 'spki')], privateKey: pem(other.privateKey, 'pkcs8') });
+    expect(attackerRun.remote?.written).toBe(2); // overwritten with entries signed by an unknown key
+    const victim = run('victim', { publicKeys });
+    expect(victim.generated).toBe(2);
+    expect(victim.remote?.rejected).toBe(2);
+    expect(victim.stderr).toMatch(/held entries that failed verification/);
+    run('hmac', { signingKey: KEY });
+    expect(run('victim2', { publicKeys }).remote?.rejected).toBe(2);
+    // Rotation: the old CI entries verify again once restored, under a second trusted key too.
+    await redis.mset(...keys.flatMap((k, i) => [k, stolen[i] as string]));
+    expect(run('rotated', { publicKeys: [pem(other.publicKey, 'spki'), ...publicKeys] }).generated).toBe(0);
   });
 });

@@ -4,6 +4,7 @@
  */
 import path from 'path';
 import { warnOnce } from './log';
+import { parsePrivateKey, parsePublicKey } from './store/ed25519';
 import { DEFAULT_WATCHDOG_MS } from './watchdog';
 
 /** Options accepted in `babel.config.js`: `['babel-plugin-cached-macros', { … }]`. */
@@ -43,8 +44,15 @@ export interface RemoteOptions {
   url: string;
   /** Separates projects (or branches) sharing one server; part of every key and signature. Default `'default'`. */
   namespace?: string;
-  /** HMAC key. Default: the environment variable {@link REMOTE_KEY_ENV}. Without one the tier is off (one warning). */
+  /** HMAC key (at least 32 bytes). Default: the environment variable {@link REMOTE_KEY_ENV}. Without any key the tier is off (one warning). */
   signingKey?: string;
+  /**
+   * Ed25519 public keys (PEM) whose signatures are trusted, instead of `signingKey`: readers
+   * hold only these and cannot sign, so they only read. More than one during a key rotation.
+   */
+  publicKeys?: readonly string[];
+  /** Ed25519 private key (PEM, PKCS#8) for writers (CI). Default: the environment variable {@link REMOTE_PRIVATE_KEY_ENV}. */
+  privateKey?: string;
   /** Read the shared tier but never write it (developer laptops reading CI's cache). Default false. */
   readOnly?: boolean;
   /** Limit for one batch (a file's lookups or writes), ms. Default 250. */
@@ -55,6 +63,8 @@ export interface RemoteOptions {
 
 /** Environment variable holding the remote tier's signing key when `remote.signingKey` is not set. */
 export const REMOTE_KEY_ENV = 'CACHED_MACROS_REMOTE_KEY';
+/** Environment variable holding the Ed25519 private key when `remote.privateKey` is not set. */
+export const REMOTE_PRIVATE_KEY_ENV = 'CACHED_MACROS_REMOTE_PRIVATE_KEY';
 /** Upper bound of `remote.timeoutMs` and `remote.connectTimeoutMs`: a build must never wait long on a cache. */
 export const REMOTE_MAX_TIMEOUT_MS = 5_000;
 
@@ -62,7 +72,12 @@ export const REMOTE_MAX_TIMEOUT_MS = 5_000;
 export interface ResolvedRemoteOptions {
   readonly url: string;
   readonly namespace: string;
+  /** HMAC key; empty in Ed25519 mode. */
   readonly signingKey: string;
+  /** Trusted Ed25519 public keys (PEM); empty in HMAC mode. */
+  readonly publicKeys: readonly string[];
+  /** Ed25519 private key (PEM), or empty: then the tier is read-only. */
+  readonly privateKey: string;
   readonly readOnly: boolean;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -86,7 +101,7 @@ export interface ResolvedOptions {
 export const DEFAULT_MACRO_PATTERN = /[./]macro(\.c?js|\.ts)?$/;
 
 const KNOWN = ['cacheDir', 'store', 'macroPattern', 'macros', 'verify', 'babelMacros', 'remote', 'watchdogMs'] as const;
-const REMOTE_KNOWN = ['url', 'namespace', 'signingKey', 'readOnly', 'timeoutMs', 'connectTimeoutMs'] as const;
+const REMOTE_KNOWN = ['url', 'namespace', 'signingKey', 'publicKeys', 'privateKey', 'readOnly', 'timeoutMs', 'connectTimeoutMs'] as const;
 
 /** Thrown for invalid options; the message names the option. */
 export class OptionsError extends Error {
@@ -170,7 +185,7 @@ function resolveRemote(raw: unknown): ResolvedRemoteOptions | null {
       throw new OptionsError(`unknown option "remote.${key}". Known: ${REMOTE_KNOWN.join(', ')}`);
     }
   }
-  const { url, namespace, signingKey, readOnly, timeoutMs, connectTimeoutMs } = raw;
+  const { url, namespace, signingKey, publicKeys, privateKey, readOnly, timeoutMs, connectTimeoutMs } = raw;
   if (typeof url !== 'string' || !/^rediss?:$/.test(protocolOf(url))) {
     throw new OptionsError(`option "remote.url" must be a redis:// or rediss:// URL, got ${describe(url)}`);
   }
@@ -191,24 +206,52 @@ function resolveRemote(raw: unknown): ResolvedRemoteOptions | null {
     }
     return v;
   };
+  const ed = resolveEd25519(publicKeys, privateKey);
+  if (ed && signingKey !== undefined) {
+    throw new OptionsError('options "remote.signingKey" and "remote.publicKeys" cannot be combined: choose HMAC or Ed25519 signing');
+  }
   const resolved = {
     url,
     namespace: (namespace as string | undefined) ?? 'default',
-    signingKey: (signingKey as string | undefined) ?? process.env[REMOTE_KEY_ENV] ?? '',
-    readOnly: (readOnly as boolean | undefined) ?? false,
+    signingKey: ed ? '' : ((signingKey as string | undefined) ?? process.env[REMOTE_KEY_ENV] ?? ''),
+    publicKeys: ed?.publicKeys ?? [],
+    privateKey: ed?.privateKey ?? '',
+    // Without the private key there is nothing to sign with: Ed25519 readers only read.
+    readOnly: ((readOnly as boolean | undefined) ?? false) || (ed !== null && ed.privateKey === ''),
     timeoutMs: ms('timeoutMs', timeoutMs, 250),
     connectTimeoutMs: ms('connectTimeoutMs', connectTimeoutMs, 500),
   };
+  if (ed) return resolved;
   checkKeyStrength(resolved.signingKey, signingKey !== undefined ? 'option "remote.signingKey"' : `the environment variable ${REMOTE_KEY_ENV}`);
   if (resolved.signingKey === '') {
     // A laptop without the key still builds from the local tiers; unsigned entries are never read or written.
     warnOnce(
       `remote-no-key:${url}`,
-      `the remote cache ${redactUrl(url)} is off: it needs a signing key (option remote.signingKey or the environment variable ${REMOTE_KEY_ENV})`,
+      `the remote cache ${redactUrl(url)} is off: it needs a signing key (option remote.signingKey or the environment variable ${REMOTE_KEY_ENV}) or Ed25519 remote.publicKeys`,
     );
     return null;
   }
   return resolved;
+}
+
+/** Validates the Ed25519 options; null when `publicKeys` is not given (HMAC mode). Keys are never echoed. */
+function resolveEd25519(publicKeys: unknown, privateKey: unknown): { publicKeys: string[]; privateKey: string } | null {
+  if (publicKeys === undefined) {
+    if (privateKey !== undefined) throw new OptionsError('option "remote.privateKey" needs "remote.publicKeys" (the keys readers trust)');
+    return null;
+  }
+  if (!Array.isArray(publicKeys) || publicKeys.length === 0) {
+    throw new OptionsError(`option "remote.publicKeys" must be a non-empty array of Ed25519 public keys (PEM), got ${describe(publicKeys)}`);
+  }
+  publicKeys.forEach((k, i) => {
+    if (typeof k !== 'string' || !parsePublicKey(k)) throw new OptionsError(`option "remote.publicKeys[${i}]" must be an Ed25519 public key (PEM)`);
+  });
+  const fromEnv = privateKey === undefined;
+  const pem = fromEnv ? (process.env[REMOTE_PRIVATE_KEY_ENV] ?? '') : privateKey;
+  if (typeof pem !== 'string' || (pem !== '' && !parsePrivateKey(pem)) || (!fromEnv && pem === '')) {
+    throw new OptionsError(`${fromEnv ? `the environment variable ${REMOTE_PRIVATE_KEY_ENV}` : 'option "remote.privateKey"'} must be an Ed25519 private key (PEM)`);
+  }
+  return { publicKeys: publicKeys as string[], privateKey: pem };
 }
 
 /** Shortest HMAC key accepted: shorter keys can be brute-forced offline from one stored entry. */

@@ -41,9 +41,9 @@ const openedRemote = new Map<string, LayeredStore>();
 /** One remote tier per configuration per process (the worker thread is shared by all). */
 const remotes = new Map<string, RemoteTier>();
 
-/** The remote tier for `options`, and its identity (the signing key hashed, never kept in a map key). */
+/** The remote tier for `options`, and its identity (the secret keys hashed, never kept in a map key). */
 function remoteTier(options: ResolvedRemoteOptions): { id: string; tier: RemoteTier } {
-  const id = JSON.stringify({ ...options, signingKey: hash(options.signingKey) });
+  const id = JSON.stringify({ ...options, signingKey: hash(options.signingKey), privateKey: hash(options.privateKey) });
   let tier = remotes.get(id);
   if (!tier) remotes.set(id, (tier = new RemoteTier(options)));
   return { id, tier };
