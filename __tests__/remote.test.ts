@@ -297,6 +297,7 @@ test('the remote option is validated, naming the bad field', () => {
     publicKeys: [],
     privateKey: '',
     readOnly: false,
+    signLocal: false,
     timeoutMs: 250,
     connectTimeoutMs: 500,
   });

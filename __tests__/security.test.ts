@@ -317,3 +317,52 @@ module.exports = class Ed extends CachedGenerator { generate(sig) { return { inl
     expect(run('rotated', { publicKeys: [pem(other.publicKey, 'spki'), ...publicKeys] }).generated).toBe(0);
   });
 });
+
+describe('remote.signLocal: a local store restored from an untrusted job is verified', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    closeAllStores();
+    await server?.kill();
+  });
+
+  test('a row tampered with (re-checksummed without the key) is a miss; untouched rows are hits', () => {
+    const dir = path.join(root, 'signlocal');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'sl.macro.js'),
+      `const { CachedGenerator } = require(${JSON.stringify(DIST)});
+module.exports = class Sl extends CachedGenerator { generate(sig) { return { inline: JSON.stringify('gen' + sig.key) }; } };\n`,
+    );
+    const code = `import sl from './sl.macro';\nexport const v = [sl(1), sl(2)];\n`;
+    const filename = path.join(dir, 'input.js');
+    const run = (cacheDir: string, namespace: string, signLocal: boolean) => {
+      const r = expand(code, {
+        filename,
+        pluginOptions: { store: 'fs', cacheDir: path.join(dir, cacheDir), remote: { url: server.url, namespace, signingKey: KEY, signLocal } },
+      });
+      closeAllStores();
+      return { code: r.code, generated: Object.values(r.report?.macros ?? {}).reduce((n, m) => n + m.generated, 0) };
+    };
+    const clean = run('ci', 'job-a', true);
+    expect(clean.generated).toBe(2);
+    // The cache of another job, restored here, with one row replaced by an attacker without the key.
+    const tamper = (target: string) => {
+      fs.cpSync(path.join(dir, 'ci'), path.join(dir, target), { recursive: true });
+      const db = new Database(path.join(dir, target, 'store.sqlite'));
+      const row = db.prepare("SELECT id, macro_id, fingerprint, sig_key FROM entries WHERE sig_key = '(1)'").get() as { id: number; macro_id: string; fingerprint: string; sig_key: string };
+      const enc = encodePayload({ macroId: row.macro_id, fingerprint: row.fingerprint, sigKey: row.sig_key }, { hoist: null, inline: '"EVIL"', helpers: [] }, []);
+      db.prepare('UPDATE entries SET payload = ?, checksum = ? WHERE id = ?').run(enc.payload, enc.checksum, row.id);
+      db.close();
+    };
+    tamper('restored-unsigned');
+    // The threat: an unsigned local store serves the planted code.
+    expect(run('restored-unsigned', 'job-b', false).code).toContain('"EVIL"');
+    tamper('restored-signed');
+    const verified = run('restored-signed', 'job-c', true);
+    expect(verified.code).toBe(clean.code);
+    expect(verified.generated).toBe(1);
+  });
+});

@@ -55,6 +55,11 @@ export interface RemoteOptions {
   privateKey?: string;
   /** Read the shared tier but never write it (developer laptops reading CI's cache). Default false. */
   readOnly?: boolean;
+  /**
+   * Seal the local store's entries with the same keys, so a cache directory restored from an
+   * untrusted CI job is verified too (unsigned or badly signed rows are misses). Default false.
+   */
+  signLocal?: boolean;
   /** Limit for one batch (a file's lookups or writes), ms. Default 250. */
   timeoutMs?: number;
   /** Limit for connecting, ms. Default 500. */
@@ -79,6 +84,7 @@ export interface ResolvedRemoteOptions {
   /** Ed25519 private key (PEM), or empty: then the tier is read-only. */
   readonly privateKey: string;
   readonly readOnly: boolean;
+  readonly signLocal: boolean;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
 }
@@ -101,7 +107,7 @@ export interface ResolvedOptions {
 export const DEFAULT_MACRO_PATTERN = /[./]macro(\.c?js|\.ts)?$/;
 
 const KNOWN = ['cacheDir', 'store', 'macroPattern', 'macros', 'verify', 'babelMacros', 'remote', 'watchdogMs'] as const;
-const REMOTE_KNOWN = ['url', 'namespace', 'signingKey', 'publicKeys', 'privateKey', 'readOnly', 'timeoutMs', 'connectTimeoutMs'] as const;
+const REMOTE_KNOWN = ['url', 'namespace', 'signingKey', 'publicKeys', 'privateKey', 'readOnly', 'signLocal', 'timeoutMs', 'connectTimeoutMs'] as const;
 
 /** Thrown for invalid options; the message names the option. */
 export class OptionsError extends Error {
@@ -185,7 +191,10 @@ function resolveRemote(raw: unknown): ResolvedRemoteOptions | null {
       throw new OptionsError(`unknown option "remote.${key}". Known: ${REMOTE_KNOWN.join(', ')}`);
     }
   }
-  const { url, namespace, signingKey, publicKeys, privateKey, readOnly, timeoutMs, connectTimeoutMs } = raw;
+  const { url, namespace, signingKey, publicKeys, privateKey, readOnly, signLocal, timeoutMs, connectTimeoutMs } = raw;
+  if (signLocal !== undefined && typeof signLocal !== 'boolean') {
+    throw new OptionsError(`option "remote.signLocal" must be a boolean, got ${describe(signLocal)}`);
+  }
   if (typeof url !== 'string' || !/^rediss?:$/.test(protocolOf(url))) {
     throw new OptionsError(`option "remote.url" must be a redis:// or rediss:// URL, got ${describe(url)}`);
   }
@@ -218,6 +227,7 @@ function resolveRemote(raw: unknown): ResolvedRemoteOptions | null {
     privateKey: ed?.privateKey ?? '',
     // Without the private key there is nothing to sign with: Ed25519 readers only read.
     readOnly: ((readOnly as boolean | undefined) ?? false) || (ed !== null && ed.privateKey === ''),
+    signLocal: (signLocal as boolean | undefined) ?? false,
     timeoutMs: ms('timeoutMs', timeoutMs, 250),
     connectTimeoutMs: ms('connectTimeoutMs', connectTimeoutMs, 500),
   };
