@@ -338,7 +338,7 @@ describe('cached-macros CLI', () => {
     fs.writeFileSync(path.join(store, 'store.sqlite'), 'this is not a database, just text '.repeat(200));
     const r = cli(['stats', '--cache-dir', store]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not a usable database/);
+    expect(r.stderr).toMatch(/store .*store.sqlite is damaged \(SQLITE_NOTADB/);
   });
 
   test('usage errors exit 2; --help works everywhere and exits 0', () => {

@@ -24,7 +24,7 @@ jest.setTimeout(60_000);
 
 const DRIVER = path.join(__dirname, 'helpers', 'build.js');
 const DIST = path.resolve(__dirname, '..', 'dist', 'index.js');
-const KEY = 'test-signing-key-0123456789';
+const KEY = 'test-signing-key-0123456789-abcdefgh';
 /** Files per project, and call sites (distinct signatures) per file, plus one signature shared by all. */
 const FILES = 30;
 const PER_FILE = 4;
@@ -237,7 +237,7 @@ test('a machine with another signing key rejects everything and generates locall
   const a = machine();
   build(a, { remote: remote('keys') });
   const b = machine();
-  const { results, stderr } = build(b, { remote: remote('keys', { readOnly: true, signingKey: 'another-key' }) });
+  const { results, stderr } = build(b, { remote: remote('keys', { readOnly: true, signingKey: 'another-key-of-at-least-thirty-two-bytes' }) });
   expect(genLog(b)).toHaveLength(DISTINCT);
   expect(sum(results, 'rejected')).toBe(DISTINCT);
   expect(codes(results)).toEqual(reference);
@@ -294,7 +294,10 @@ test('the remote option is validated, naming the bad field', () => {
     url: 'rediss://h:6380/2',
     namespace: 'default',
     signingKey: KEY,
+    publicKeys: [],
+    privateKey: '',
     readOnly: false,
+    signLocal: false,
     timeoutMs: 250,
     connectTimeoutMs: 500,
   });

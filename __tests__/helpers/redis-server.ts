@@ -34,8 +34,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function ping(port: number): Promise<boolean> {
-  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 200 });
+async function ping(port: number, password?: string): Promise<boolean> {
+  const c = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 200 });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -47,21 +47,24 @@ async function ping(port: number): Promise<boolean> {
   }
 }
 
-/** Starts redis-server on a free port and waits until it answers PING. */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Starts redis-server on a free port and waits until it answers PING. `password` sets
+ * `requirepass` (the server then refuses clients without it).
+ */
+export async function startRedis(password?: string): Promise<RedisServer> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const proc: ChildProcess = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...(password ? ['--requirepass', password] : [])],
       { stdio: 'ignore' },
     );
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     let alive = true;
     void exited.then(() => (alive = false));
     const deadline = Date.now() + 5000;
-    while (alive && Date.now() < deadline && !(await ping(port))) await new Promise((r) => setTimeout(r, 20));
-    if (!alive || !(await ping(port))) {
+    while (alive && Date.now() < deadline && !(await ping(port, password))) await new Promise((r) => setTimeout(r, 20));
+    if (!alive || !(await ping(port, password))) {
       proc.kill('SIGKILL');
       continue; // the port was taken meanwhile: try another
     }
@@ -71,7 +74,7 @@ export async function startRedis(): Promise<RedisServer> {
       url: `redis://127.0.0.1:${port}`,
       pid: proc.pid as number,
       client() {
-        const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+        const c = new Redis({ port, host: '127.0.0.1', password, maxRetriesPerRequest: 1 });
         c.on('error', () => undefined);
         clients.push(c);
         return c;

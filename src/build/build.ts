@@ -7,13 +7,18 @@ import { hashFile } from '../util/hash';
 import { debug } from '../util/log';
 import { defineMacro, loadMacroModule, type MacroDefinition, type MacroModule } from '../load/macro-loader';
 import type { ResolvedOptions } from './options';
+import { randomBytes } from 'node:crypto';
 import { openStore } from '../store';
 import type { DefinitionResult, Store } from '../store/types';
 import { dependencyFile, depsUpToDate } from '../generate/context';
+import { localDigestKey, remoteDigestKey } from '../deps/env-digest';
 import { statSnapshot } from '../load/fingerprint';
 import { ObservedDependencies } from '../deps/observed-dependencies';
 import type { Dependency } from '../api/types';
 import type { Generator } from '../api/generator';
+
+/** Digest key of memory-store builds: nothing they record outlives the process. */
+const memoryKey = randomBytes(32);
 
 /** State of one build. */
 export class Build {
@@ -35,6 +40,22 @@ export class Build {
     /** The project root (Babel's `root`): relative file dependencies name files under it. */
     readonly root: string,
   ) {}
+
+  private envKeyValue: Buffer | null = null;
+
+  /**
+   * Key of the environment digests this build records and checks: derived from the shared
+   * tier's HMAC secret when there is one (so every holder of it can check them), else the cache
+   * directory's own key (a process-wide one for the memory store).
+   */
+  get envKey(): Buffer {
+    if (!this.envKeyValue) {
+      const { remote, store, cacheDir } = this.options;
+      if (remote?.signingKey) this.envKeyValue = remoteDigestKey(remote.signingKey);
+      else this.envKeyValue = store === 'fs' ? localDigestKey(cacheDir) : memoryKey;
+    }
+    return this.envKeyValue;
+  }
 
   /** The store, opened on first use. */
   get store(): Store {
@@ -89,7 +110,7 @@ export class Build {
     // transaction: one epoch bump per change, however many files later use them.
     const stale = store
       .dependents(def.id, def.fingerprint)
-      .filter((d) => !depsUpToDate(d.deps, (p) => this.fileHash(p)))
+      .filter((d) => !depsUpToDate(d.deps, (p) => this.fileHash(p), this.envKey))
       .map((d) => ({ macroId: def.id, fingerprint: def.fingerprint, sigKey: d.sigKey }));
     if (stale.length > 0) {
       const r = store.invalidate(stale);

@@ -4,6 +4,8 @@
  */
 import path from 'path';
 import { warnOnce } from '../util/log';
+import { parsePrivateKey, parsePublicKey } from '../store/ed25519';
+import { DEFAULT_WATCHDOG_MS } from '../generate/watchdog';
 
 /** Options accepted in `babel.config.js`: `['babel-plugin-cached-macros', { … }]`. */
 export interface PluginOptions {
@@ -25,6 +27,11 @@ export interface PluginOptions {
   babelMacros?: Readonly<Record<string, Record<string, unknown> | null>>;
   /** A shared Redis tier behind the local ones (teams, CI fleets). See {@link RemoteOptions}. */
   remote?: RemoteOptions;
+  /**
+   * Warn (on stderr, naming the macro, signature and call site) when one generator call has run
+   * longer than this many milliseconds; `false` turns the watchdog off. Default 10,000.
+   */
+  watchdogMs?: number | false;
 }
 
 /**
@@ -37,10 +44,22 @@ export interface RemoteOptions {
   url: string;
   /** Separates projects (or branches) sharing one server; part of every key and signature. Default `'default'`. */
   namespace?: string;
-  /** HMAC key. Default: the environment variable {@link REMOTE_KEY_ENV}. Without one the tier is off (one warning). */
+  /** HMAC key (at least 32 bytes). Default: the environment variable {@link REMOTE_KEY_ENV}. Without any key the tier is off (one warning). */
   signingKey?: string;
+  /**
+   * Ed25519 public keys (PEM) whose signatures are trusted, instead of `signingKey`: readers
+   * hold only these and cannot sign, so they only read. More than one during a key rotation.
+   */
+  publicKeys?: readonly string[];
+  /** Ed25519 private key (PEM, PKCS#8) for writers (CI). Default: the environment variable {@link REMOTE_PRIVATE_KEY_ENV}. */
+  privateKey?: string;
   /** Read the shared tier but never write it (developer laptops reading CI's cache). Default false. */
   readOnly?: boolean;
+  /**
+   * Seal the local store's entries with the same keys, so a cache directory restored from an
+   * untrusted CI job is verified too (unsigned or badly signed rows are misses). Default false.
+   */
+  signLocal?: boolean;
   /** Limit for one batch (a file's lookups or writes), ms. Default 250. */
   timeoutMs?: number;
   /** Limit for connecting, ms. Default 500. */
@@ -49,6 +68,8 @@ export interface RemoteOptions {
 
 /** Environment variable holding the remote tier's signing key when `remote.signingKey` is not set. */
 export const REMOTE_KEY_ENV = 'CACHED_MACROS_REMOTE_KEY';
+/** Environment variable holding the Ed25519 private key when `remote.privateKey` is not set. */
+export const REMOTE_PRIVATE_KEY_ENV = 'CACHED_MACROS_REMOTE_PRIVATE_KEY';
 /** Upper bound of `remote.timeoutMs` and `remote.connectTimeoutMs`: a build must never wait long on a cache. */
 export const REMOTE_MAX_TIMEOUT_MS = 5_000;
 
@@ -56,8 +77,14 @@ export const REMOTE_MAX_TIMEOUT_MS = 5_000;
 export interface ResolvedRemoteOptions {
   readonly url: string;
   readonly namespace: string;
+  /** HMAC key; empty in Ed25519 mode. */
   readonly signingKey: string;
+  /** Trusted Ed25519 public keys (PEM); empty in HMAC mode. */
+  readonly publicKeys: readonly string[];
+  /** Ed25519 private key (PEM), or empty: then the tier is read-only. */
+  readonly privateKey: string;
   readonly readOnly: boolean;
+  readonly signLocal: boolean;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
 }
@@ -72,13 +99,15 @@ export interface ResolvedOptions {
   readonly babelMacros: Readonly<Record<string, Record<string, unknown> | null>>;
   /** Null when no remote tier is configured (or it has no signing key). */
   readonly remote: ResolvedRemoteOptions | null;
+  /** Null when the watchdog is off. */
+  readonly watchdogMs: number | null;
 }
 
 /** Ends in `.macro` or `/macro`, optionally with a `.js`, `.cjs` or `.ts` extension. */
 export const DEFAULT_MACRO_PATTERN = /[./]macro(\.c?js|\.ts)?$/;
 
-const KNOWN = ['cacheDir', 'store', 'macroPattern', 'macros', 'verify', 'babelMacros', 'remote'] as const;
-const REMOTE_KNOWN = ['url', 'namespace', 'signingKey', 'readOnly', 'timeoutMs', 'connectTimeoutMs'] as const;
+const KNOWN = ['cacheDir', 'store', 'macroPattern', 'macros', 'verify', 'babelMacros', 'remote', 'watchdogMs'] as const;
+const REMOTE_KNOWN = ['url', 'namespace', 'signingKey', 'publicKeys', 'privateKey', 'readOnly', 'signLocal', 'timeoutMs', 'connectTimeoutMs'] as const;
 
 /** Thrown for invalid options; the message names the option. */
 export class OptionsError extends Error {
@@ -100,7 +129,10 @@ export function resolveOptions(raw: unknown, cwd: string): ResolvedOptions {
       throw new OptionsError(`unknown option "${key}". Known options: ${KNOWN.join(', ')}`);
     }
   }
-  const { cacheDir, store, macroPattern, macros, verify, babelMacros, remote } = opts;
+  const { cacheDir, store, macroPattern, macros, verify, babelMacros, remote, watchdogMs } = opts;
+  if (watchdogMs !== undefined && watchdogMs !== false && (typeof watchdogMs !== 'number' || !Number.isInteger(watchdogMs) || watchdogMs < 1)) {
+    throw new OptionsError(`option "watchdogMs" must be a whole number of milliseconds (at least 1) or false, got ${describe(watchdogMs)}`);
+  }
   if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir === '')) {
     throw new OptionsError(`option "cacheDir" must be a non-empty string, got ${describe(cacheDir)}`);
   }
@@ -147,6 +179,7 @@ export function resolveOptions(raw: unknown, cwd: string): ResolvedOptions {
     verify: rate,
     babelMacros: (babelMacros as ResolvedOptions['babelMacros'] | undefined) ?? {},
     remote: remote === undefined ? null : resolveRemote(remote),
+    watchdogMs: watchdogMs === false ? null : ((watchdogMs as number | undefined) ?? DEFAULT_WATCHDOG_MS),
   };
 }
 
@@ -160,7 +193,10 @@ function resolveRemote(raw: unknown): ResolvedRemoteOptions | null {
       throw new OptionsError(`unknown option "remote.${key}". Known: ${REMOTE_KNOWN.join(', ')}`);
     }
   }
-  const { url, namespace, signingKey, readOnly, timeoutMs, connectTimeoutMs } = raw;
+  const { url, namespace, signingKey, publicKeys, privateKey, readOnly, signLocal, timeoutMs, connectTimeoutMs } = raw;
+  if (signLocal !== undefined && typeof signLocal !== 'boolean') {
+    throw new OptionsError(`option "remote.signLocal" must be a boolean, got ${describe(signLocal)}`);
+  }
   if (typeof url !== 'string' || !/^rediss?:$/.test(protocolOf(url))) {
     throw new OptionsError(`option "remote.url" must be a redis:// or rediss:// URL, got ${describe(url)}`);
   }
@@ -181,23 +217,68 @@ function resolveRemote(raw: unknown): ResolvedRemoteOptions | null {
     }
     return v;
   };
+  const ed = resolveEd25519(publicKeys, privateKey);
+  if (ed && signingKey !== undefined) {
+    throw new OptionsError('options "remote.signingKey" and "remote.publicKeys" cannot be combined: choose HMAC or Ed25519 signing');
+  }
   const resolved = {
     url,
     namespace: (namespace as string | undefined) ?? 'default',
-    signingKey: (signingKey as string | undefined) ?? process.env[REMOTE_KEY_ENV] ?? '',
-    readOnly: (readOnly as boolean | undefined) ?? false,
+    signingKey: ed ? '' : ((signingKey as string | undefined) ?? process.env[REMOTE_KEY_ENV] ?? ''),
+    publicKeys: ed?.publicKeys ?? [],
+    privateKey: ed?.privateKey ?? '',
+    // Without the private key there is nothing to sign with: Ed25519 readers only read.
+    readOnly: ((readOnly as boolean | undefined) ?? false) || (ed !== null && ed.privateKey === ''),
+    signLocal: (signLocal as boolean | undefined) ?? false,
     timeoutMs: ms('timeoutMs', timeoutMs, 250),
     connectTimeoutMs: ms('connectTimeoutMs', connectTimeoutMs, 500),
   };
+  if (ed) return resolved;
+  checkKeyStrength(resolved.signingKey, signingKey !== undefined ? 'option "remote.signingKey"' : `the environment variable ${REMOTE_KEY_ENV}`);
   if (resolved.signingKey === '') {
     // A laptop without the key still builds from the local tiers; unsigned entries are never read or written.
     warnOnce(
       `remote-no-key:${url}`,
-      `the remote cache ${redactUrl(url)} is off: it needs a signing key (option remote.signingKey or the environment variable ${REMOTE_KEY_ENV})`,
+      `the remote cache ${redactUrl(url)} is off: it needs a signing key (option remote.signingKey or the environment variable ${REMOTE_KEY_ENV}) or Ed25519 remote.publicKeys`,
     );
     return null;
   }
   return resolved;
+}
+
+/** Validates the Ed25519 options; null when `publicKeys` is not given (HMAC mode). Keys are never echoed. */
+function resolveEd25519(publicKeys: unknown, privateKey: unknown): { publicKeys: string[]; privateKey: string } | null {
+  if (publicKeys === undefined) {
+    if (privateKey !== undefined) throw new OptionsError('option "remote.privateKey" needs "remote.publicKeys" (the keys readers trust)');
+    return null;
+  }
+  if (!Array.isArray(publicKeys) || publicKeys.length === 0) {
+    throw new OptionsError(`option "remote.publicKeys" must be a non-empty array of Ed25519 public keys (PEM), got ${describe(publicKeys)}`);
+  }
+  publicKeys.forEach((k, i) => {
+    if (typeof k !== 'string' || !parsePublicKey(k)) throw new OptionsError(`option "remote.publicKeys[${i}]" must be an Ed25519 public key (PEM)`);
+  });
+  const fromEnv = privateKey === undefined;
+  const pem = fromEnv ? (process.env[REMOTE_PRIVATE_KEY_ENV] ?? '') : privateKey;
+  if (typeof pem !== 'string' || (pem !== '' && !parsePrivateKey(pem)) || (!fromEnv && pem === '')) {
+    throw new OptionsError(`${fromEnv ? `the environment variable ${REMOTE_PRIVATE_KEY_ENV}` : 'option "remote.privateKey"'} must be an Ed25519 private key (PEM)`);
+  }
+  return { publicKeys: publicKeys as string[], privateKey: pem };
+}
+
+/** Shortest HMAC key accepted: shorter keys can be brute-forced offline from one stored entry. */
+export const MIN_KEY_BYTES = 32;
+
+/** Refuses a non-empty key under {@link MIN_KEY_BYTES} bytes; `source` names where it came from. */
+function checkKeyStrength(key: string, source: string): void {
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (key !== '' && bytes < MIN_KEY_BYTES) {
+    // Never echo the key itself.
+    throw new OptionsError(
+      `${source} must be at least ${MIN_KEY_BYTES} bytes (got ${bytes}): a short key can be guessed offline from one cache entry. ` +
+        `Generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`,
+    );
+  }
 }
 
 function protocolOf(url: string): string {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { STORE_FILE } from '../store/sqlite-open';
-import { SqliteStore } from '../store/sqlite';
+import { SqliteStore, StoreOpenError } from '../store/sqlite';
 import { CliError } from './errors';
 
 /** Options every command accepts. */
@@ -61,9 +61,15 @@ export class CommandContext {
    * (nothing is created). A store that cannot be opened is an error, unlike in a build, where
    * the plugin falls back to memory: here there would be nothing to show or change.
    */
-  openStore(): SqliteStore | null {
+  openStore(options: { readOnly?: boolean } = {}): SqliteStore | null {
     if (!this.storeExists()) return null;
-    const store = SqliteStore.open(this.cacheDir);
+    let store: SqliteStore | null;
+    try {
+      store = SqliteStore.open(this.cacheDir, options);
+    } catch (e) {
+      if (!(e instanceof StoreOpenError)) throw e;
+      throw new CliError(`${e.message}; nothing was changed${e.damaged ? ' (`cached-macros clear` or deleting the file starts afresh)' : ''}`);
+    }
     if (!store) throw new CliError(`cannot open the store in ${this.cacheDir} (see the warning above)`);
     return store;
   }
@@ -71,9 +77,11 @@ export class CommandContext {
   /**
    * Runs `fn` on the open store (or on null when there is none) and closes it. Throws when the
    * store degraded to memory meanwhile (a damaged file, moved aside): results would be empty.
+   * `readOnly` (commands that only report) opens the file without changing it: a damaged store
+   * is reported and left as it is, never moved aside or replaced.
    */
-  withStore<T>(fn: (store: SqliteStore | null) => T): T {
-    const store = this.openStore();
+  withStore<T>(fn: (store: SqliteStore | null) => T, options: { readOnly?: boolean } = {}): T {
+    const store = this.openStore(options);
     try {
       const result = fn(store);
       if (store?.degraded) throw new CliError(`the store in ${this.cacheDir} is damaged (see the warning above)`);

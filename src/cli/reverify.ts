@@ -1,18 +1,21 @@
 /**
  * Re-running cached generators on their stored signatures (`cached-macros verify`): a
  * generator must be pure, so the same signature must give the same expansion. The store keeps
- * the signature's key, the macro's definition files and its id (`module#export`); from those
- * this loads the macro as the plugin does, rebuilds the signature, calls `generate` with a fresh
+ * the signature's key and the macro's id (`module#export`); the module is found from the id
+ * through the project (never from paths the store records), loaded as the plugin does, rebuilds the signature, calls `generate` with a fresh
  * context and compares the serialised result with the stored one.
  * @packageDocumentation
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { dependencyFile, depsUpToDate, RecordingContext } from '../generate/context';
 import { serializeExpansion } from '../template/expansion';
 import type { Generator } from '../api/generator';
 import { hashFile } from '../util/hash';
-import { defineMacro, loadMacroModule, type MacroDefinition } from '../load/macro-loader';
+import { findPackageJson } from '../load/fingerprint';
+import { defineMacro, loadMacroModule, moduleId, type MacroDefinition } from '../load/macro-loader';
 import { track } from '../generate/tracking';
 import type { Entry } from '../store/types';
 import type { SerializedExpansion } from '../api/types';
@@ -46,15 +49,24 @@ export interface RecordedMacro {
  * re-run are `skipped` with a reason: the macro's files changed since it was recorded (its
  * next build regenerates them anyway), or a file or variable the entry read changed.
  */
-export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], cwd: string, babelMajor: number): VerifyResult[] {
+export function verifyMacro(
+  recorded: RecordedMacro,
+  entries: readonly Entry[],
+  cwd: string,
+  babelMajor: number,
+  /** The store's environment digest key (env-digest.ts); null: environment dependencies cannot be checked. */
+  envKey: Buffer | null,
+): VerifyResult[] {
   const open = entries.filter((e) => e.maxEpoch === null);
   if (open.length === 0) return [];
   const all = (status: VerifyStatus, reason: string) => open.map((e) => ({ macroId: recorded.macroId, sigKey: e.sigKey, status, reason }));
 
-  const file = recorded.files[0];
-  if (file === undefined) return all('skipped', 'the store has no record of the macro module file');
-  if (!fs.existsSync(file)) return all('skipped', `the macro module ${file} no longer exists`);
-  const exportName = recorded.macroId.slice(recorded.macroId.lastIndexOf('#') + 1);
+  const hashAt = recorded.macroId.lastIndexOf('#');
+  const id = recorded.macroId.slice(0, hashAt);
+  // Never the store's record of files: a tampered store would name what to run.
+  const file = hashAt > 0 ? resolveMacroId(id, cwd) : null;
+  if (file === null) return all('skipped', `the macro module ${id} cannot be found from ${cwd}`);
+  const exportName = recorded.macroId.slice(hashAt + 1);
   let loaded: MacroDefinition | null;
   try {
     loaded = defineMacro(loadMacroModule(file, cwd), exportName, babelMajor);
@@ -71,14 +83,14 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
     if (entry.fingerprint !== def.fingerprint) {
       return { ...base, status: 'skipped', reason: 'the macro definition changed since this entry was stored (the next build regenerates it)' };
     }
-    if (!depsUpToDate(entry.deps, fileHash)) {
+    if (!depsUpToDate(entry.deps, fileHash, envKey ?? unknownKey)) {
       return { ...base, status: 'skipped', reason: 'a file or environment variable it read has changed (the next build regenerates it)' };
     }
     try {
       const sig = makeSignature(parseSignatureKey(entry.sigKey));
       if (sig.key !== entry.sigKey) throw new Error(`the signature key does not round-trip (read back as ${sig.key})`);
       instance ??= new def.cls();
-      const ctx = new RecordingContext(recorded.macroId, undefined, path.dirname(def.module.file), cwd);
+      const ctx = new RecordingContext(recorded.macroId, undefined, path.dirname(def.module.file), cwd, envKey ?? unknownKey);
       const generator = instance;
       // As in a build: plain fs / process.env reads are tracked (and so behave the same).
       const value: unknown = track(ctx, () => generator.generate(sig, ctx));
@@ -91,6 +103,32 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
     }
   });
 }
+
+/**
+ * The file of the macro module whose id (`package/relative/path`, or a path relative to `cwd`
+ * outside any package) is `id`, found the way the project finds it: inside the project's own
+ * package, or through Node's resolution of an installed package. Null for ids that are not a
+ * plain module path (absolute, `.`/`..` segments), that resolve nowhere, or whose file does not
+ * have that id: such an id can only come from a damaged or tampered store.
+ */
+export function resolveMacroId(id: string, cwd: string): string | null {
+  const segments = id.split('/');
+  if (id === '' || id.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\'))) return null;
+  const candidates: string[] = [];
+  const project = findPackageJson(path.join(cwd, 'package.json'));
+  if (project?.json.name && id.startsWith(`${project.json.name}/`)) candidates.push(path.join(project.dir, id.slice(project.json.name.length + 1)));
+  try {
+    candidates.push(nodeRequire.resolve(id, { paths: [cwd] }));
+  } catch {
+    // Not an installed package's file (or hidden by its exports map).
+  }
+  if (!project) candidates.push(path.join(cwd, id));
+  return candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile() && moduleId(f, cwd) === id) ?? null;
+}
+
+const nodeRequire = createRequire(__filename);
+/** Stands in for a missing store key: no recorded digest matches it, so such entries are skipped. */
+const unknownKey = randomBytes(32);
 
 function sameExpansion(a: SerializedExpansion, b: SerializedExpansion): boolean {
   const canonical = (x: SerializedExpansion) =>

@@ -15,6 +15,7 @@
 import fs from 'fs';
 import path from 'path';
 import { warnOnce } from '../util/log';
+import { ensureDir } from '../store/safe-dir';
 import type { ModuleDependencies } from './observed-dependencies';
 
 /** File name of the manifest in the cache directory. */
@@ -158,7 +159,7 @@ export class DependencyManifest {
   private append(text: string): void {
     const file = this.file as string;
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      ensureDir(path.dirname(file));
       const fd = fs.openSync(file, 'a+');
       try {
         // A line torn by a killed writer is ended first, so it cannot swallow ours.

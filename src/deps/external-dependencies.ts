@@ -23,6 +23,7 @@ import fs from 'fs';
 import path from 'path';
 import { hash } from '../util/hash';
 import { debug } from '../util/log';
+import { ensureDir } from '../store/safe-dir';
 import type { ObservedDependencies } from './observed-dependencies';
 
 /** Folder, in the cache directory, of the control files. */
@@ -113,7 +114,7 @@ function makeControlFiles(dir: string, id: string): { poison: string; trigger: s
   const trigger = path.join(dir, `${id}.trigger`);
   if (isFile(poison) && isFile(trigger)) return { poison, trigger };
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     removeOldControlFiles(dir);
     const past = new Date(Date.now() - CONTROL_FILE_BACKDATE_MS);
     for (const f of [poison, trigger]) {
@@ -144,7 +145,7 @@ function removeOldControlFiles(dir: string): void {
 
 function touchNew(file: string): void {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    ensureDir(path.dirname(file));
     fs.writeFileSync(file, '');
   } catch {
     // the poison still protects babel-loader's cache

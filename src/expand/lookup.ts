@@ -33,7 +33,7 @@ export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omi
   const far: Group[] = [];
   for (const g of groups) {
     const mem = memoryTier.get(memoryKey(build, entryKey(g)));
-    if (mem && depsUpToDate(mem.deps, fileHash)) {
+    if (mem && depsUpToDate(mem.deps, fileHash, build.envKey)) {
       g.template = mem.template;
       g.report.memoryHits++;
       build.noteReads(g.def, mem.deps);
@@ -44,7 +44,7 @@ export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omi
   far.forEach((g, i) => {
     const entry = found[i];
     if (!entry) return;
-    if (!depsUpToDate(entry.deps, fileHash)) {
+    if (!depsUpToDate(entry.deps, fileHash, build.envKey)) {
       stale.push(entryKey(g));
       g.report.invalidations++;
       return;
@@ -63,7 +63,7 @@ export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omi
   build.store.retainedMany(missed.map(entryKey)).forEach((candidates, i) => {
     const g = missed[i];
     for (const entry of candidates) {
-      if (!depsUpToDate(entry.deps, fileHash)) continue;
+      if (!depsUpToDate(entry.deps, fileHash, build.envKey)) continue;
       try {
         g.template = parseExpansion(entry.expansion);
       } catch {

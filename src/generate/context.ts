@@ -5,6 +5,7 @@
  */
 import fs from 'fs';
 import path from 'path';
+import { envDigest } from '../deps/env-digest';
 import { hash, hashFile } from '../util/hash';
 import { logUndeclared, untracked, type ReadRecorder } from './tracking';
 import type { Dependency, GenerateContext, HelperImport } from '../api/types';
@@ -20,7 +21,10 @@ export class MacroCallError extends Error {
   }
 }
 
-/** Hash recorded for an environment variable's value (distinguishes unset from empty). */
+/**
+ * Unkeyed hash of an environment variable's value, for Jest's cache key only (never stored by
+ * this plugin): what the store and the shared tier record is {@link envDigest}, keyed.
+ */
 export function envHash(value: string | undefined): string {
   return value === undefined ? 'unset' : hash(`=${value}`);
 }
@@ -30,7 +34,7 @@ export function envListingHash(): string {
   return hash(Object.keys(process.env).sort().join('\0'));
 }
 
-/** Whether a recorded environment dependency (`env` or `env-list`) still holds. */
+/** Whether an environment dependency recorded in process memory (unkeyed: a macro module's load-time reads) still holds. */
 export function envUpToDate(d: Dependency & { kind: 'env' | 'env-list' }): boolean {
   return d.hash === (d.kind === 'env' ? envHash(process.env[d.name]) : envListingHash());
 }
@@ -66,6 +70,8 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
     private readonly baseDir: string,
     /** The project root: file dependencies are recorded relative to it (see {@link dependencyPath}). */
     private readonly root: string,
+    /** Key of the recorded environment digests (see deps/env-digest.ts). */
+    private readonly envKey: Buffer,
   ) {}
 
   private fileDep(abs: string, h: string): void {
@@ -87,7 +93,7 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
 
   env(name: string): string | undefined {
     const value = untracked(() => process.env[name]);
-    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envHash(value) });
+    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envDigest(value, this.envKey) });
     return value;
   }
 
@@ -107,7 +113,7 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
   envRead(name: string): void {
     if (this.deps.has(`env:${name}`)) return;
     logUndeclared(this.macroName, `$${name}`, 'process.env');
-    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envHash(untracked(() => process.env[name])) });
+    this.deps.set(`env:${name}`, { kind: 'env', name, hash: envDigest(untracked(() => process.env[name]), this.envKey) });
   }
 
   /** An enumeration of `process.env` seen while the generator ran: the names, not the values. */
@@ -137,11 +143,14 @@ export class RecordingContext implements GenerateContext, ReadRecorder {
 /**
  * Checks recorded dependencies against the current files and environment. `fileHash` receives
  * the stored path (resolve it with {@link dependencyFile}); it is memoised by the caller per
- * build, so a warm build hashes each dependency once.
+ * build, so a warm build hashes each dependency once. Environment digests recorded under
+ * another key (another store's, or an unkeyed one) read as changed.
  */
-export function depsUpToDate(deps: readonly Dependency[], fileHash: (p: string) => string): boolean {
+export function depsUpToDate(deps: readonly Dependency[], fileHash: (p: string) => string, envKey: Buffer): boolean {
   for (const d of deps) {
-    if (d.kind === 'file' ? fileHash(d.path) !== d.hash : !envUpToDate(d)) return false;
+    const now =
+      d.kind === 'file' ? fileHash(d.path) : d.kind === 'env-list' ? envListingHash() : envDigest(process.env[d.name], envKey);
+    if (now !== d.hash) return false;
   }
   return true;
 }

@@ -14,25 +14,23 @@ import type { Group } from '../expand/group';
 import { recordLazyLoads } from '../load/macro-loader';
 import { track } from './tracking';
 import type { Dependency, SerializedExpansion } from '../api/types';
+import { watched } from './watchdog';
 
 /** Runs the generator for a group; errors become code frames at the call site or argument. */
 export function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[] } {
   const { def, sig } = group;
   const site = group.sites[0];
-  const ctx = new RecordingContext(site.displayName, filename, path.dirname(def.module.file), build.root);
+  const ctx = new RecordingContext(site.displayName, filename, path.dirname(def.module.file), build.root, build.envKey);
   const started = performance.now();
   let value: unknown;
   try {
-    value = track(ctx, () => recordLazyLoads(def.module, (f, h) => ctx.moduleLoaded(f, h), () => build.instance(def).generate(sig, ctx)));
-  } catch (e) {
-    if (e instanceof MacroCallError) throw argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
-    const err = e as Error;
-    const error = site.path.buildCodeFrameError(
-      `The macro ${site.displayName} threw while generating the signature ${sig.key}: ${err?.message ?? String(e)}` +
-        authorFrames(err),
+    const ms = build.options.watchdogMs;
+    const run = () => build.instance(def).generate(sig, ctx);
+    value = watched(ms, () => stuckMessage(group, filename, ms ?? 0), () =>
+      track(ctx, () => recordLazyLoads(def.module, (f, h) => ctx.moduleLoaded(f, h), run)),
     );
-    (error as Error & { cause?: unknown }).cause = e;
-    throw error;
+  } catch (e) {
+    throw generatorThrew(group, e);
   } finally {
     group.report.generated++;
     group.report.generateMs += performance.now() - started;
@@ -46,7 +44,8 @@ export function generate(group: Group, filename: string | undefined, build: Buil
     build.noteReads(def, deps);
     return { serialized, deps };
   } catch (e) {
-    if (!(e instanceof ExpansionError)) throw e;
+    // The generator's own code can still run here: getters on the returned object (`get inline()`).
+    if (!(e instanceof ExpansionError)) throw generatorThrew(group, e);
     throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned an invalid expansion for the signature ${sig.key}: ${e.message}`);
   }
 }
@@ -67,6 +66,28 @@ export function verify(group: Group, filename: string | undefined, build: Build)
 
 /** This plugin's compiled code (dist/ or src/): its frames are not the author's. */
 const PLUGIN_DIR = path.resolve(__dirname, '..') + path.sep;
+/** What the watchdog prints when a generator runs past `ms`: the macro, the signature and the call site. */
+function stuckMessage(group: Group, filename: string | undefined, ms: number): string {
+  const site = group.sites[0];
+  const loc = site.path.node.loc?.start;
+  const where = `${filename ?? '<unknown file>'}${loc ? `:${loc.line}:${loc.column + 1}` : ''}`;
+  return (
+    `[cached-macros] warning: the macro ${site.displayName} has been generating the signature ${group.sig.key} for over ` +
+    `${ms / 1000} s (called at ${where}); the build waits for it. Is it stuck in a loop? (option watchdogMs sets this limit, false turns it off)\n`
+  );
+}
+
+/** A throw from the generator's code, as a code frame at the call site (or at the argument `ctx.error` named). */
+function generatorThrew(group: Group, e: unknown): Error {
+  const site = group.sites[0];
+  if (e instanceof MacroCallError) return argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
+  const err = e as Error;
+  const error = site.path.buildCodeFrameError(
+    `The macro ${site.displayName} threw while generating the signature ${group.sig.key}: ${err?.message ?? String(e)}` + authorFrames(err),
+  );
+  (error as Error & { cause?: unknown }).cause = e;
+  return error;
+}
 
 /** The generator's own stack frames (up to 3), without this plugin's or Babel's. */
 function authorFrames(err: Error | undefined): string {

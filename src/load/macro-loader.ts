@@ -199,7 +199,8 @@ export function defineMacro(mod: MacroModule, exportName: string, babelMajor: nu
   };
 }
 
-function moduleId(file: string, cwd: string): string {
+/** The stable id of the module at `file` (see {@link MacroModule.id}). */
+export function moduleId(file: string, cwd: string): string {
   const pkg = findPackageJson(file);
   const rel = (from: string) => path.relative(from, file).split(path.sep).join('/');
   return pkg?.json.name ? `${pkg.json.name}/${rel(pkg.dir)}` : rel(cwd);

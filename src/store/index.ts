@@ -6,9 +6,10 @@ import { resolve } from 'node:path';
 import { hash } from '../util/hash';
 import type { ResolvedRemoteOptions } from '../build/options';
 import { LayeredStore } from './layered';
+import { plainCodec, signedCodec } from './local-signing';
 import { MemoryStore } from './memory';
 import { RemoteTier } from './remote';
-import { openSqliteStore } from './sqlite';
+import { openSqliteStore, SqliteStore } from './sqlite';
 import type { Store } from './types';
 
 export type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
@@ -41,9 +42,9 @@ const openedRemote = new Map<string, LayeredStore>();
 /** One remote tier per configuration per process (the worker thread is shared by all). */
 const remotes = new Map<string, RemoteTier>();
 
-/** The remote tier for `options`, and its identity (the signing key hashed, never kept in a map key). */
+/** The remote tier for `options`, and its identity (the secret keys hashed, never kept in a map key). */
 function remoteTier(options: ResolvedRemoteOptions): { id: string; tier: RemoteTier } {
-  const id = JSON.stringify({ ...options, signingKey: hash(options.signingKey) });
+  const id = JSON.stringify({ ...options, signingKey: hash(options.signingKey), privateKey: hash(options.privateKey) });
   let tier = remotes.get(id);
   if (!tier) remotes.set(id, (tier = new RemoteTier(options)));
   return { id, tier };
@@ -63,14 +64,19 @@ export function openStore(options: OpenStoreOptions): Store {
     return remote ? new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), new MemoryStore(), remote.tier) : new MemoryStore();
   }
   const dir = resolve(options.cacheDir);
-  let store = opened.get(dir);
+  // A signed local store is its own instance: rows are sealed and verified with the remote keys.
+  const signLocal = remote && options.remote?.signLocal ? remote : null;
+  const storeKey = signLocal ? `${dir}\0signed:${signLocal.id}` : dir;
+  let store = opened.get(storeKey);
   if (!store) {
-    const far = openSqliteStore(dir);
+    const far = openSqliteStore(dir, signLocal ? signedCodec(options.remote as ResolvedRemoteOptions) : plainCodec);
     store = far instanceof MemoryStore ? far : new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), far);
-    opened.set(dir, store);
+    opened.set(storeKey, store);
   }
+  const file = store instanceof LayeredStore ? store.far : store;
+  if (file instanceof SqliteStore) file.beginBuild();
   if (!remote) return store;
-  const key = `${dir}\0${remote.id}`;
+  const key = `${storeKey}\0${remote.id}`;
   let layered = openedRemote.get(key);
   if (!layered) {
     // Shares the local persistent tier (or its memory fallback) with the store opened without a remote.

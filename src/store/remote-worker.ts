@@ -11,6 +11,23 @@ import { runAsWorker } from 'synckit';
 import type { RemoteRequest, RemoteResponse } from './remote-bridge';
 
 const clients = new Map<string, Redis>();
+/** The last error each connection reported on its own (ioredis surfaces a refused AUTH there only). */
+const lastErrors = new Map<string, unknown>();
+
+/** Replies meaning the server refused the credentials (or got none), in Redis's and ioredis's words. */
+const AUTH_REFUSED = /NOAUTH|WRONGPASS|invalid password|invalid username-password|AUTH failed|without any password configured/i;
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * The error to report: an authentication refusal wins over what it caused (a closed stream, a
+ * refused command), which would otherwise send the user looking at the network.
+ */
+function explain(url: string, e: unknown): string {
+  const auth = [e, lastErrors.get(url)].map(messageOf).find((m) => AUTH_REFUSED.test(m));
+  if (auth !== undefined) return `authentication failed (${auth.trim()}); check the user and password in remote.url`;
+  return messageOf(e);
+}
 
 class Timeout extends Error {}
 
@@ -44,7 +61,9 @@ async function client(url: string, connectTimeoutMs: number): Promise<Redis> {
     enableReadyCheck: false,
     enableAutoPipelining: false,
   });
-  c.on('error', () => undefined); // reported through the failing command instead
+  lastErrors.delete(url);
+  // Reported through the failing command; kept, as an AUTH refusal only shows up here.
+  c.on('error', (e: unknown) => lastErrors.set(url, e));
   clients.set(url, c);
   await within(c.connect(), connectTimeoutMs, 'connecting');
   return c;
@@ -68,8 +87,9 @@ async function handle(req: RemoteRequest): Promise<RemoteResponse> {
     if (failed) throw failed[0];
     return { ok: true, values: [], ms: performance.now() - started };
   } catch (e) {
+    const error = explain(req.url, e);
     drop(req.url);
-    return { ok: false, error: e instanceof Error ? e.message : String(e), timedOut: e instanceof Timeout };
+    return { ok: false, error, timedOut: e instanceof Timeout };
   }
 }
 

@@ -4,15 +4,25 @@
  * @packageDocumentation
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, renameSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDir } from './safe-dir';
 
 /** File name of the store inside the cache directory. */
 export const STORE_FILE = 'store.sqlite';
 /** Version of the schema below, recorded in `meta`. */
 export const SCHEMA_VERSION = 1;
-/** How long a writer waits for another process's write transaction before giving up. */
-export const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * How long a statement waits for another process's lock before giving up. Writes take
+ * milliseconds, so a wait this long means a process is holding the file (an open transaction,
+ * `locking_mode=EXCLUSIVE`, a long `gc`): the build's circuit breaker (breaker.ts) then stops
+ * using the store instead of paying this for every file.
+ */
+export const BUSY_TIMEOUT_MS = 2_500;
+/** Opening (journal mode, integrity check, schema) gives up after this long on a locked file. */
+export const OPEN_BUDGET_MS = 2_000;
+/** The busy wait of each statement while opening, retried within {@link OPEN_BUDGET_MS}. */
+const OPEN_STEP_MS = 200;
 /**
  * Files up to this size get `PRAGMA quick_check` on open: about 1 ms per MB (measured: 10–19 ms
  * for a 14.5 MB / 20,000-entry store, 77 ms for 73 MB), paid once per process. Larger stores rely
@@ -129,37 +139,41 @@ export function moveAside(file: string, ino: number | null): string | null {
   return target;
 }
 
-/**
- * `mkdir -p` that always terminates: Node's `mkdirSync(dir, { recursive: true })` loops forever
- * on paths where mkdir keeps answering ENOENT under an existing parent (e.g. under /proc).
- */
-function ensureDir(dir: string): void {
-  try {
-    mkdirSync(dir);
-  } catch (e) {
-    const code = codeOf(e);
-    if (code === 'EEXIST') {
-      if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`not a directory: ${dir}`), { code: 'ENOTDIR' });
-      return;
-    }
-    const parent = dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw e;
-    ensureDir(parent);
-    try {
-      mkdirSync(dir); // a second ENOENT is final
-    } catch (again) {
-      if (codeOf(again) !== 'EEXIST') throw again;
-    }
-  }
-}
-
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** True for errors meaning another connection holds a lock we waited for in vain. */
+export function isBusy(e: unknown): boolean {
+  return /^SQLITE_(BUSY|LOCKED)/.test(codeOf(e) ?? '');
+}
+
+/** Opens an existing store file read-only (no journal switch, no schema, nothing written). */
+function connectReadOnly<T>(file: string, init: (opened: OpenedFile) => T): T {
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: OPEN_BUDGET_MS });
+  try {
+    db.pragma('schema_version'); // reads the header: a file that is not a database fails here (NOTADB)
+    if (statSync(file).size <= QUICK_CHECK_MAX_BYTES) {
+      const result = db.pragma('quick_check', { simple: true });
+      if (result !== 'ok') throw new CorruptStoreError(`quick_check: ${String(result)}`);
+    }
+    const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
+    if (version !== SCHEMA_VERSION) {
+      throw Object.assign(new Error(`store schema version ${String(version)}, expected ${SCHEMA_VERSION}`), { code: 'SCHEMA_MISMATCH' });
+    }
+    return init({ db, file, ino: inodeOf(file) });
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
 /** Opens (creating if needed) one store file and runs `init` on it; throws SQLite errors. */
 function connect<T>(file: string, ino: number | null, init: (opened: OpenedFile) => T): T {
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  // Short busy waits while opening, within one overall budget: a file held under
+  // locking_mode=EXCLUSIVE must cost a build ~2 s, not a busy timeout per retry.
+  const deadline = Date.now() + OPEN_BUDGET_MS;
+  const db = new Database(file, { timeout: OPEN_STEP_MS });
   try {
     // auto_vacuum can only be chosen before the header is written, which switching to WAL does:
     // set it first on a new (empty) file, or gc could never hand pages back. (No-op otherwise.)
@@ -171,7 +185,7 @@ function connect<T>(file: string, ino: number | null, init: (opened: OpenedFile)
         db.pragma('journal_mode = WAL');
         break;
       } catch (e) {
-        if (!codeOf(e)?.startsWith('SQLITE_BUSY') || i >= 50) throw e;
+        if (!isBusy(e) || Date.now() >= deadline) throw e;
         sleepMs(20);
       }
     }
@@ -193,6 +207,7 @@ function connect<T>(file: string, ino: number | null, init: (opened: OpenedFile)
         code: 'SCHEMA_MISMATCH',
       });
     }
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     return init({ db, file, ino: ino ?? inodeOf(file) });
   } catch (e) {
     try {
@@ -209,15 +224,24 @@ function connect<T>(file: string, ino: number | null, init: (opened: OpenedFile)
  * (e.g. preparing statements) on it. A file that is not a database, fails the integrity check,
  * or reports corruption in `init` is moved aside once and replaced by a fresh store. Never
  * throws: any other failure (unwritable or full directory, newer schema…) is returned as
- * `{ ok: false }` so the caller can fall back to memory.
+ * `{ ok: false }` so the caller can fall back to memory. With `readOnly`, an existing file is
+ * opened read-only and nothing is created, moved or written.
  */
-export function openStoreFile<T>(dir: string, init: (opened: OpenedFile) => T): OpenResult<T> {
+export function openStoreFile<T>(dir: string, init: (opened: OpenedFile) => T, options: { readOnly?: boolean } = {}): OpenResult<T> {
+  const file = join(dir, STORE_FILE);
+  if (options.readOnly) {
+    // Inspecting a store must not change it: damage is reported, never moved aside or replaced.
+    try {
+      return { ok: true, value: connectReadOnly(file, init), damage: null };
+    } catch (e) {
+      return { ok: false, reason: describe(e), damage: isCorruption(e) ? { reason: describe(e), movedTo: null } : null };
+    }
+  }
   try {
     ensureDir(dir);
   } catch (e) {
     return { ok: false, reason: describe(e), damage: null };
   }
-  const file = join(dir, STORE_FILE);
   let damage: Damage | null = null;
   for (let attempt = 0; ; attempt++) {
     const ino = inodeOf(file);

@@ -9,11 +9,13 @@
  */
 import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { debug, warnOnce } from '../util/log';
-import { decodePayload, encodePayload, type EncodedPayload } from './checksum';
+import type { EncodedPayload } from './checksum';
+import { plainCodec, type RowCodec } from './local-signing';
 import { MemoryStore } from './memory';
-import { codeOf, describe, inodeOf, isCorruption, moveAside, openStoreFile, STORE_FILE, type OpenedFile } from './sqlite-open';
+import { LockBreaker, lockedMessage } from './breaker';
+import { codeOf, describe, inodeOf, isBusy, isCorruption, moveAside, openStoreFile, STORE_FILE, type OpenedFile } from './sqlite-open';
 import type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
 import type { Dependency } from '../api/types';
 
@@ -97,7 +99,11 @@ class Queries {
   private readonly q: ReturnType<typeof prepare>;
   private readonly tx;
 
-  constructor(readonly opened: OpenedFile) {
+  constructor(
+    readonly opened: OpenedFile,
+    /** Seals and verifies rows (local-signing.ts). */
+    readonly codec: RowCodec,
+  ) {
     const db = (this.db = opened.db);
     const q = (this.q = prepare(db));
     const epoch = () => q.epoch.get() as number;
@@ -120,7 +126,7 @@ class Queries {
         keys.map((k): Entry | undefined => {
           const row = q.lookup.get(k.macroId, k.fingerprint, k.sigKey, at) as EntryRow | undefined;
           if (!row) return undefined;
-          const decoded = decodePayload(k, row.payload, row.checksum);
+          const decoded = this.codec.decode(k, row.payload, row.checksum);
           if (!decoded) {
             bad.push(row.id);
             return undefined;
@@ -157,7 +163,7 @@ class Queries {
       retained: db.transaction((keys: readonly EntryKey[], bad: number[]) =>
         keys.map((k): Entry[] =>
           (q.retained.all(k.macroId, k.fingerprint, k.sigKey) as EntryRow[]).flatMap((row) => {
-            const decoded = decodePayload(k, row.payload, row.checksum);
+            const decoded = this.codec.decode(k, row.payload, row.checksum);
             if (!decoded) {
               bad.push(row.id);
               return [];
@@ -340,15 +346,36 @@ export class SqliteStore implements Store {
   /** Definition files recorded before the definition itself, written with it. */
   private readonly pendingFiles = new Map<string, readonly string[]>();
 
-  private constructor(dir: string, conn: Queries) {
+  /** Stops the build from waiting on a file another process keeps locked. */
+  private readonly breaker: LockBreaker;
+
+  private constructor(
+    dir: string,
+    conn: Queries,
+    /** Opened read-only (CLI inspection): nothing is created, written or moved aside. */
+    readonly readOnly: boolean,
+    private readonly codec: RowCodec,
+  ) {
     this.dir = dir;
     this.conn = conn;
+    this.breaker = new LockBreaker(dir);
   }
 
-  /** Opens the store in `dir` (absolute), or returns null (with one warning) when it cannot be used. */
-  static open(dir: string): SqliteStore | null {
-    const conn = openQueries(dir);
-    return conn && new SqliteStore(dir, conn);
+  /**
+   * Opens the store in `dir` (absolute), or returns null (with one warning) when it cannot be
+   * used. `readOnly` opens an existing file without changing anything (see {@link openStoreFile})
+   * and throws a {@link StoreOpenError} instead of warning.
+   */
+  static open(dir: string, options: { readOnly?: boolean; codec?: RowCodec } = {}): SqliteStore | null {
+    const readOnly = options.readOnly === true;
+    const codec = options.codec ?? plainCodec;
+    const conn = openQueries(dir, readOnly, codec);
+    return conn && new SqliteStore(dir, conn, readOnly, codec);
+  }
+
+  /** A new build begins: a file that was locked during the previous one is tried again. */
+  beginBuild(): void {
+    this.breaker.reset();
   }
 
   get name(): string {
@@ -422,7 +449,9 @@ export class SqliteStore implements Store {
     const encoded: Array<readonly [NewEntry, EncodedPayload]> = [];
     for (const e of entries) {
       try {
-        encoded.push([e, encodePayload(e, e.expansion, e.deps)]);
+        const sealed = this.codec.encode(e, e.expansion, e.deps);
+        // null: a signed store this process cannot sign (an Ed25519 reader) only reads.
+        if (sealed) encoded.push([e, sealed]);
       } catch (err) {
         // Not serialisable (a generator bug): drop this one, keep the build going.
         warnOnce(`sqlite-encode:${e.macroId}`, `could not store an expansion of ${e.macroId}: ${describe(err)}`);
@@ -497,7 +526,7 @@ export class SqliteStore implements Store {
         const bad: number[] = [];
         for (const r of c.rowsOf(macroId)) {
           const key = { macroId: r.macro_id, fingerprint: r.fingerprint, sigKey: r.sig_key };
-          const decoded = decodePayload(key, r.payload, r.checksum);
+          const decoded = c.codec.decode(key, r.payload, r.checksum);
           if (decoded) out.push({ ...key, ...decoded, minEpoch: r.min_epoch, maxEpoch: r.max_epoch });
           else bad.push(r.id);
         }
@@ -549,11 +578,13 @@ export class SqliteStore implements Store {
    * per kind and answered by `onFault`.
    */
   private guard<T>(what: string, onMemory: (m: MemoryStore) => T, onDb: (c: Queries) => T, onFault: () => T): T {
+    if (this.breaker.open) return onFault();
     const c = this.memory ? null : this.connection();
     if (c) {
       try {
         return onDb(c);
       } catch (e) {
+        if (this.breaker.trip(e, what)) return onFault();
         if (!isCorruption(e)) {
           warnOnce(
             `sqlite-fault:${this.dir}:${codeOf(e) ?? 'error'}`,
@@ -577,7 +608,7 @@ export class SqliteStore implements Store {
       debug('%s was moved or deleted; reopening', file);
       this.close();
     }
-    this.conn = openQueries(this.dir);
+    this.conn = openQueries(this.dir, this.readOnly, this.codec);
     if (!this.conn) this.memory = new MemoryStore({ epoch: this.lastEpoch });
     return this.conn;
   }
@@ -589,7 +620,7 @@ export class SqliteStore implements Store {
     } catch {
       // Already unusable.
     }
-    const movedTo = moveAside(c.opened.file, c.opened.ino);
+    const movedTo = this.readOnly ? null : moveAside(c.opened.file, c.opened.ino);
     warnOnce(
       `sqlite-corrupt:${c.opened.file}`,
       `the macro cache ${c.opened.file} is damaged (${describe(e)})` +
@@ -619,10 +650,24 @@ export class SqliteStore implements Store {
   }
 }
 
+/** Why a store opened read-only could not be used; `damaged` when the file itself is corrupt. */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly damaged: boolean,
+  ) {
+    super(`${damaged ? `the store ${file} is damaged` : `cannot open the store ${file}`} (${reason})`);
+    this.name = 'StoreOpenError';
+  }
+}
+
 /** Opens the file and prepares its statements; warns (once) and returns null when unusable. */
-function openQueries(dir: string): Queries | null {
+function openQueries(dir: string, readOnly: boolean, codec: RowCodec): Queries | null {
   const started = Date.now();
-  const r = openStoreFile(dir, (opened) => new Queries(opened));
+  const r = openStoreFile(dir, (opened) => new Queries(opened, codec), { readOnly });
+  // Read-only callers (the CLI) report the failure themselves, as an error rather than a fallback.
+  if (!r.ok && readOnly) throw new StoreOpenError(join(dir, STORE_FILE), r.reason, r.damage !== null);
   if (r.damage) {
     warnOnce(
       `sqlite-damaged:${dir}`,
@@ -630,6 +675,10 @@ function openQueries(dir: string): Queries | null {
         (r.damage.movedTo ? `; moved it aside to ${r.damage.movedTo}` : '') +
         (r.ok ? ' and started a fresh one' : ''),
     );
+  }
+  if (!r.ok && isBusy({ code: r.reason.split(':')[0] })) {
+    warnOnce(`sqlite-open:${dir}`, lockedMessage(dir, `could not open it: ${r.reason}`));
+    return null;
   }
   if (!r.ok) {
     warnOnce(
@@ -648,6 +697,6 @@ function openQueries(dir: string): Queries | null {
  * warning. When the directory cannot be used at all (unwritable, read-only, full, not a
  * directory…) returns a {@link MemoryStore}, with one warning, so the build still succeeds.
  */
-export function openSqliteStore(dir: string): Store {
-  return SqliteStore.open(resolve(dir)) ?? new MemoryStore();
+export function openSqliteStore(dir: string, codec: RowCodec = plainCodec): Store {
+  return SqliteStore.open(resolve(dir), { codec }) ?? new MemoryStore();
 }

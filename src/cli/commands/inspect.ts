@@ -54,7 +54,7 @@ export function inspect(ctx: CommandContext, pattern: string, options: InspectOp
         .filter((e) => !options.open || e.maxEpoch === null)
         .map((e) => inspected(e, def.fingerprint)),
     }));
-  });
+  }, { readOnly: true });
   if (macros.length === 0) {
     throw new CliError(`no cached macro matches "${pattern}" in ${ctx.cacheDir} (\`cached-macros stats\` lists them)`);
   }

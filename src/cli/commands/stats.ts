@@ -22,7 +22,7 @@ export function stats(ctx: CommandContext): number {
     cacheDir: ctx.cacheDir,
     exists: store !== null,
     ...(store ? store.stats() : EMPTY),
-  }));
+  }), { readOnly: true });
   ctx.print(() => render(report), () => report);
   return 0;
 }

@@ -5,6 +5,7 @@
  * whose generator now throws. Exit code 1 when any does.
  * @packageDocumentation
  */
+import { readLocalDigestKey } from '../../deps/env-digest';
 import { babelMajor } from '../babel-core';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
@@ -42,8 +43,9 @@ export function verify(ctx: CommandContext, pattern: string | undefined, options
       throw new CliError(`no cached macro matches "${pattern}" in ${ctx.cacheDir} (\`cached-macros stats\` lists them)`);
     }
     const major = babelMajor(ctx.cwd);
-    return recorded.map((r) => ({ macroId: r.macroId, results: verifyMacro(r, store.entriesOf(r.macroId), ctx.cwd, major) }));
-  });
+    const envKey = readLocalDigestKey(ctx.cacheDir);
+    return recorded.map((r) => ({ macroId: r.macroId, results: verifyMacro(r, store.entriesOf(r.macroId), ctx.cwd, major, envKey) }));
+  }, { readOnly: true });
   if (results === null) {
     if (pattern !== undefined) throw new CliError(`no store in ${ctx.cacheDir}`);
     ctx.print(() => `No store in ${ctx.cacheDir}: nothing to verify.`, () => ({ cacheDir: ctx.cacheDir, ok: true, totals: count([]), macros: [], results: [] }));
