@@ -129,7 +129,7 @@ describe('two checkouts sharing one Redis namespace (separate cache directories)
   });
 
   it('each checkout gets its own clean output; equal files still share', () => {
-    const remote = { url: server.url, namespace: 'checkouts', signingKey: 'test-signing-key-0123456789' };
+    const remote = { url: server.url, namespace: 'checkouts', signingKey: 'test-signing-key-0123456789-abcdefghijklmn' };
     const a = checkout('A1', 'a');
     const b = checkout('B1', 'b');
     const c = checkout('A1', 'a');
