@@ -88,6 +88,8 @@ function localSpecifiers(source: string, filename: string): string[] {
       ((n.callee.type === 'Identifier' && n.callee.name === 'require') || n.callee.type === 'Import')
     ) {
       specs.push(n.arguments[0].value);
+    } else if (n.type === 'ImportExpression' && n.source.type === 'StringLiteral') {
+      specs.push(n.source.value); // `import()` as parsed by Babel 8 (and 7 with createImportExpressions)
     }
   });
   return specs.filter((s) => s.startsWith('./') || s.startsWith('../') || s === '.' || s === '..');

@@ -13,6 +13,7 @@
 import fs from 'fs';
 import path from 'path';
 import type { ConfigAPI, PluginObj, PluginPass } from '@babel/core';
+import { babelRuntime, type BabelCoreLike } from './babel-runtime';
 import { Build } from './build';
 import { manifestFor } from './dependency-manifest';
 import { expandFile } from './expand-file';
@@ -23,7 +24,10 @@ import { openStore } from './store';
 import { STORE_FILE } from './store/sqlite-open';
 import type { FileReport } from './types';
 
-type Api = ConfigAPI & { version: string; addExternalDependency?: (file: string) => void; assertVersion(v: number | string): void };
+type Api = ConfigAPI & BabelCoreLike & { addExternalDependency?: (file: string) => void; assertVersion(v: number | string): void };
+
+/** The Babel majors this plugin supports (peerDependencies say the same). */
+export const BABEL_RANGE = '^7.17.0 || ^8.0.0';
 
 /** Key under which each file's report is stored in `file.metadata`. */
 export const METADATA_KEY = 'cachedMacros';
@@ -73,8 +77,8 @@ function optionsKey(raw: unknown): string {
 }
 
 export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
-  api.assertVersion(7);
-  const babelMajor = Number(api.version.split('.')[0]);
+  api.assertVersion(BABEL_RANGE);
+  const babel = babelRuntime(api);
   const key = optionsKey(rawOptions);
   // Babel's cwd is not known here; process.cwd() is its default (babel-loader, babel-jest).
   const options = resolveOptions(rawOptions, process.cwd());
@@ -105,7 +109,7 @@ export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions):
         const cwd = state.file.opts.cwd ?? process.cwd();
         let build = builds.get(cwd);
         if (!build) {
-          build = new Build(resolveOptions(rawOptions, cwd), babelMajor);
+          build = new Build(resolveOptions(rawOptions, cwd), babel);
           builds.set(cwd, build);
         }
         let fileReport: FileReport | null;

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { BabelRuntime } from '../babel-runtime';
 import { depsUpToDate, RecordingContext } from '../context';
 import { serializeExpansion } from '../expansion';
 import type { Generator } from '../generator';
@@ -47,7 +48,7 @@ export interface RecordedMacro {
  * re-run are `skipped` with a reason: the macro's files changed since it was recorded (its
  * next build regenerates them anyway), or a file or variable the entry read changed.
  */
-export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], cwd: string, babelMajor: number): VerifyResult[] {
+export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], cwd: string, babel: BabelRuntime): VerifyResult[] {
   const open = entries.filter((e) => e.maxEpoch === null);
   if (open.length === 0) return [];
   const all = (status: VerifyStatus, reason: string) => open.map((e) => ({ macroId: recorded.macroId, sigKey: e.sigKey, status, reason }));
@@ -58,7 +59,7 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
   const exportName = recorded.macroId.slice(recorded.macroId.lastIndexOf('#') + 1);
   let loaded: MacroDefinition | null;
   try {
-    loaded = defineMacro(loadMacroModule(file, cwd), exportName, babelMajor);
+    loaded = defineMacro(loadMacroModule(file, cwd), exportName, babel.major);
   } catch (e) {
     return all('error', `the macro module ${file} failed to load: ${firstLine(e)}`);
   }
@@ -84,7 +85,7 @@ export function verifyMacro(recorded: RecordedMacro, entries: readonly Entry[], 
       // As in a build: plain fs / process.env reads are tracked (and so behave the same).
       const value: unknown = track(ctx, () => generator.generate(sig, ctx));
       if (value && typeof (value as { then?: unknown }).then === 'function') throw new Error('generate returned a Promise');
-      const fresh = serializeExpansion(value, sig.args.length, ctx.helpers);
+      const fresh = serializeExpansion(value, sig.args.length, ctx.helpers, babel);
       if (sameExpansion(fresh, entry.expansion)) return { ...base, status: 'ok' };
       return { ...base, status: 'mismatch', reason: 'a re-run produced a different expansion', stored: entry.expansion, fresh };
     } catch (e) {

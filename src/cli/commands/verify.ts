@@ -5,7 +5,8 @@
  * whose generator now throws. Exit code 1 when any does.
  * @packageDocumentation
  */
-import { babelMajor } from '../babel-core';
+import { babelRuntime } from '../../babel-runtime';
+import { projectBabel } from '../babel-core';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { table, truncate } from '../format';
@@ -41,8 +42,8 @@ export function verify(ctx: CommandContext, pattern: string | undefined, options
     if (pattern !== undefined && recorded.length === 0) {
       throw new CliError(`no cached macro matches "${pattern}" in ${ctx.cacheDir} (\`cached-macros stats\` lists them)`);
     }
-    const major = babelMajor(ctx.cwd);
-    return recorded.map((r) => ({ macroId: r.macroId, results: verifyMacro(r, store.entriesOf(r.macroId), ctx.cwd, major) }));
+    const babel = babelRuntime(projectBabel(ctx.cwd));
+    return recorded.map((r) => ({ macroId: r.macroId, results: verifyMacro(r, store.entriesOf(r.macroId), ctx.cwd, babel) }));
   });
   if (results === null) {
     if (pattern !== undefined) throw new CliError(`no store in ${ctx.cacheDir}`);
