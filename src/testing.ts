@@ -32,16 +32,50 @@ export interface ExpandOptions {
   babel?: babel.TransformOptions;
 }
 
+/** The Babel core the helpers run, and a resolver for Babel packages installed beside it. */
+export interface TestBabel {
+  readonly core: typeof babel;
+  /** Resolves a package (`@babel/preset-typescript`) from the core's location: presets and plugins must match its major. */
+  resolve(request: string): string;
+}
+
+/** Environment variable naming the `@babel/core` (a path) the helpers run, e.g. a Babel 8 copy; default: this package's peer. */
+export const TEST_BABEL_ENV = 'CACHED_MACROS_TEST_BABEL';
+
+/**
+ * The Babel core named by `CACHED_MACROS_TEST_BABEL`, else the `@babel/core` this package
+ * resolves. Babel 8 is ESM-only: under Jest (whose registry cannot `require` ESM before Node
+ * 24.9) the test environment loads it with Node's `require` and leaves it on the global
+ * `Symbol.for('babel-plugin-cached-macros.test-babel')`; elsewhere it is required here.
+ */
+export function testBabel(): TestBabel {
+  const chosen = process.env[TEST_BABEL_ENV];
+  if (!chosen) return { core: babel, resolve: (request) => require.resolve(request) };
+  const preloaded = (globalThis as Record<symbol, (TestBabel & { path: string }) | undefined>)[Symbol.for('babel-plugin-cached-macros.test-babel')];
+  if (preloaded?.path === path.resolve(chosen)) return preloaded;
+  const req = createRequire(path.resolve(chosen, 'package.json'));
+  return { core: req(path.resolve(chosen)) as typeof babel, resolve: (request) => req.resolve(request) };
+}
+
+/** Babel packages named bare (`"@babel/preset-typescript"` in options.json) resolve beside the core in use. */
+function resolvedItems(items: babel.PluginItem[] | undefined | null, t: TestBabel): babel.PluginItem[] {
+  const one = (item: babel.PluginItem): babel.PluginItem =>
+    typeof item === 'string' && item.startsWith('@babel/') ? t.resolve(item) : Array.isArray(item) ? [one(item[0]), ...item.slice(1)] as babel.PluginItem : item;
+  return (items ?? []).map(one);
+}
+
 /** Expands macros in `code` with this plugin only (no babel.config.js is read). */
 export function expand(code: string, options: ExpandOptions = {}): ExpandResult {
   const filename = options.filename ?? path.join(process.cwd(), 'input.js');
   const extra = options.babel ?? {};
-  const result = babel.transformSync(code, {
+  const t = testBabel();
+  const result = t.core.transformSync(code, {
     filename,
     configFile: false,
     babelrc: false,
     ...extra,
-    plugins: [[plugin, { store: 'memory', ...options.pluginOptions }], ...(extra.plugins ?? [])],
+    presets: resolvedItems(extra.presets, t),
+    plugins: [[plugin, { store: 'memory', ...options.pluginOptions }], ...resolvedItems(extra.plugins, t)],
   });
   if (!result || result.code == null) throw new Error(`Babel returned no code for ${filename}`);
   const metadata = result.metadata as unknown as Record<string, unknown> | undefined;
@@ -50,12 +84,13 @@ export function expand(code: string, options: ExpandOptions = {}): ExpandResult 
 
 /** Runs CommonJS-transformed `code` as if it were `filename`, with `globals` in scope; returns its exports. */
 export function execute(code: string, filename: string, globals: Record<string, unknown> = {}): Record<string, unknown> {
-  const cjs = babel.transformSync(code, {
+  const t = testBabel();
+  const cjs = t.core.transformSync(code, {
     filename,
     configFile: false,
     babelrc: false,
-    plugins: [require.resolve('@babel/plugin-transform-modules-commonjs')],
-    presets: filename.endsWith('.ts') ? [require.resolve('@babel/preset-typescript')] : [],
+    plugins: [t.resolve('@babel/plugin-transform-modules-commonjs')],
+    presets: filename.endsWith('.ts') ? [t.resolve('@babel/preset-typescript')] : [],
   });
   const module = { exports: {} as Record<string, unknown> };
   const names = Object.keys(globals);
