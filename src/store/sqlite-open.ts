@@ -3,9 +3,9 @@
  * damaged file aside. Kept apart from the query logic in sqlite.ts.
  * @packageDocumentation
  */
-import Database from 'better-sqlite3';
 import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { openDatabase, type SqliteDatabase } from './sqlite-driver';
 
 /** File name of the store inside the cache directory. */
 export const STORE_FILE = 'store.sqlite';
@@ -55,7 +55,7 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ${SCHEMA_VERSION});
 
 /** An open store file. */
 export interface OpenedFile {
-  readonly db: Database.Database;
+  readonly db: SqliteDatabase;
   readonly file: string;
   /** Inode of the file when opened: moving aside must not hit a fresh file another process made. */
   readonly ino: number | null;
@@ -159,7 +159,7 @@ function sleepMs(ms: number): void {
 
 /** Opens (creating if needed) one store file and runs `init` on it; throws SQLite errors. */
 function connect<T>(file: string, ino: number | null, init: (opened: OpenedFile) => T): T {
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  const db = openDatabase(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     // auto_vacuum can only be chosen before the header is written, which switching to WAL does:
     // set it first on a new (empty) file, or gc could never hand pages back. (No-op otherwise.)
