@@ -18,6 +18,7 @@ import { Build } from './build';
 import { manifestFor } from './dependency-manifest';
 import { expandFile } from './expand-file';
 import { CONTROL_DIR, ExternalDependencies } from './external-dependencies';
+import { warnOnce } from './log';
 import { loadedModules } from './macro-loader';
 import { resolveOptions, type PluginOptions, type ResolvedOptions } from './options';
 import { openStore } from './store';
@@ -28,6 +29,21 @@ type Api = ConfigAPI & BabelCoreLike & { addExternalDependency?: (file: string) 
 
 /** The Babel majors this plugin supports (peerDependencies say the same). */
 export const BABEL_RANGE = '^7.17.0 || ^8.0.0';
+
+/** Babel `caller` name of this package's Jest transformer (babel-jest's is `babel-jest`). */
+export const JEST_CALLER = 'babel-plugin-cached-macros/jest';
+
+/**
+ * Under plain babel-jest, Jest's cache key covers neither macro definitions nor what they read
+ * (jest issue 8932): say so once per process, with the fix.
+ */
+function warnUnderBabelJest(api: Api): void {
+  if (api.caller?.((c) => c?.name) !== 'babel-jest') return;
+  warnOnce(
+    'babel-jest',
+    "running under babel-jest, whose cache does not see macro definitions or the files and variables macros read: after editing them Jest serves stale output until --no-cache. Use this package's transformer in jest.config.js: transform: { '\\.[jt]sx?$': 'babel-plugin-cached-macros/jest' }",
+  );
+}
 
 /** Key under which each file's report is stored in `file.metadata`. */
 export const METADATA_KEY = 'cachedMacros';
@@ -79,6 +95,7 @@ function optionsKey(raw: unknown): string {
 export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
   api.assertVersion(BABEL_RANGE);
   const babel = babelRuntime(api);
+  warnUnderBabelJest(api);
   const key = optionsKey(rawOptions);
   // Babel's cwd is not known here; process.cwd() is its default (babel-loader, babel-jest).
   const options = resolveOptions(rawOptions, process.cwd());
