@@ -3,6 +3,7 @@
  * (.ci/run runs them on both); these check that the core in use is that one, and that what the
  * plugin splices into a tree has the running core's node shapes.
  */
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -42,6 +43,38 @@ test("an expansion's nodes have the running core's shapes: import() as the user'
     expect(code).toContain('const a = import("./x.js")');
     expect(shapes).toHaveLength(2);
     expect(shapes[0]).toBe(shapes[1]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the published .d.ts check with tsc, without skipLibCheck, in a project that installs only the declared dependencies', () => {
+  const ROOT = path.resolve(__dirname, '..');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-types-'));
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const own = path.join(dir, 'node_modules', 'babel-plugin-cached-macros');
+    fs.mkdirSync(own, { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(own, 'package.json'));
+    fs.cpSync(path.join(ROOT, 'dist'), path.join(own, 'dist'), { recursive: true });
+    // What npm would install beside it: its dependencies, the peer @babel/core, and the consumer's @types/node.
+    for (const name of [...Object.keys(pkg.dependencies), '@babel/core', '@types/node']) {
+      const target = path.join(dir, 'node_modules', name);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.symlinkSync(path.join(ROOT, 'node_modules', name), target, 'dir');
+    }
+    fs.writeFileSync(
+      path.join(dir, 'index.ts'),
+      `import plugin, { CachedGenerator, type Signature } from 'babel-plugin-cached-macros';\nimport { expand } from 'babel-plugin-cached-macros/testing';\n` +
+        `export class M extends CachedGenerator { generate(sig: Signature) { return { inline: String(sig.args.length) }; } }\nexport const p = plugin;\nexport const e = expand;\n`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['index.ts'] }),
+    );
+    const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', dir], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
