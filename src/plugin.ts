@@ -92,7 +92,14 @@ function optionsKey(raw: unknown): string {
   }
 }
 
-export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
+/**
+ * The plugin as the published types describe it: no type from `@babel/core` (Babel 7's come from
+ * @types/babel__core, Babel 8's from the package itself, under other names), so the `.d.ts`
+ * check against either major.
+ */
+export type CachedMacrosPlugin = (api: object, options: PluginOptions) => { name: string; visitor: object };
+
+function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
   api.assertVersion(BABEL_RANGE);
   const babel = babelRuntime(api);
   warnUnderBabelJest(api);
@@ -142,3 +149,5 @@ export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions):
 }
 
 Object.defineProperty(cachedMacrosPlugin, PLUGIN_BRAND, { value: true });
+
+export default cachedMacrosPlugin as unknown as CachedMacrosPlugin;

@@ -16,11 +16,39 @@ import plugin, { METADATA_KEY } from './plugin';
 import type { PluginOptions } from './options';
 import type { FileReport } from './types';
 
+/**
+ * Babel options. The published types name no type of `@babel/core` (its names differ between
+ * @types/babel__core for Babel 7 and Babel 8's own), so they check against either major.
+ */
+export interface BabelOptions {
+  presets?: unknown[] | null;
+  plugins?: unknown[] | null;
+  [option: string]: unknown;
+}
+
+/** A source map as Babel returns it. */
+export interface SourceMap {
+  version: number;
+  sources: string[];
+  names: string[];
+  mappings: string;
+  file?: string;
+  sourceRoot?: string;
+  sourcesContent?: string[];
+}
+
+/** The part of a `@babel/core` the helpers use. */
+export interface BabelCore {
+  readonly version: string;
+  transformSync(code: string, options: object): { code?: string | null; map?: SourceMap | null; metadata?: object } | null;
+}
+
 /** Result of {@link expand}. */
 export interface ExpandResult {
   readonly code: string;
   readonly report: FileReport | null;
-  readonly map: babel.BabelFileResult['map'];
+  /** The source map, when `babel.sourceMaps` asked for one. */
+  readonly map: SourceMap | null | undefined;
 }
 
 /** Options of {@link expand}. */
@@ -29,12 +57,12 @@ export interface ExpandOptions {
   filename?: string;
   pluginOptions?: PluginOptions;
   /** Extra Babel options (presets, plugins run after ours, sourceMaps, …). */
-  babel?: babel.TransformOptions;
+  babel?: BabelOptions;
 }
 
 /** The Babel core the helpers run, and a resolver for Babel packages installed beside it. */
 export interface TestBabel {
-  readonly core: typeof babel;
+  readonly core: BabelCore;
   /** Resolves a package (`@babel/preset-typescript`) from the core's location: presets and plugins must match its major. */
   resolve(request: string): string;
 }
@@ -54,13 +82,13 @@ export function testBabel(): TestBabel {
   const preloaded = (globalThis as Record<symbol, (TestBabel & { path: string }) | undefined>)[Symbol.for('babel-plugin-cached-macros.test-babel')];
   if (preloaded?.path === path.resolve(chosen)) return preloaded;
   const req = createRequire(path.resolve(chosen, 'package.json'));
-  return { core: req(path.resolve(chosen)) as typeof babel, resolve: (request) => req.resolve(request) };
+  return { core: req(path.resolve(chosen)) as BabelCore, resolve: (request) => req.resolve(request) };
 }
 
 /** Babel packages named bare (`"@babel/preset-typescript"` in options.json) resolve beside the core in use. */
-function resolvedItems(items: babel.PluginItem[] | undefined | null, t: TestBabel): babel.PluginItem[] {
-  const one = (item: babel.PluginItem): babel.PluginItem =>
-    typeof item === 'string' && item.startsWith('@babel/') ? t.resolve(item) : Array.isArray(item) ? [one(item[0]), ...item.slice(1)] as babel.PluginItem : item;
+function resolvedItems(items: readonly unknown[] | undefined | null, t: TestBabel): unknown[] {
+  const one = (item: unknown): unknown =>
+    typeof item === 'string' && item.startsWith('@babel/') ? t.resolve(item) : Array.isArray(item) ? [one(item[0]), ...item.slice(1)] : item;
   return (items ?? []).map(one);
 }
 
@@ -102,7 +130,7 @@ export function execute(code: string, filename: string, globals: Record<string, 
 /** One fixture case's options.json. */
 export interface FixtureOptions {
   pluginOptions?: PluginOptions;
-  babel?: babel.TransformOptions;
+  babel?: BabelOptions;
   /** Expected error: a substring of the message. */
   throws?: string;
   /** Set false when the output cannot run (e.g. it imports something that does not exist). */
