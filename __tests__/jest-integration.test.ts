@@ -34,6 +34,8 @@ interface Run {
   values: Record<string, string>;
   /** Generator calls. */
   generated: string[];
+  /** The plugin's warnings on Jest's stderr (workers' included). */
+  warnings: string[];
 }
 
 /** One `jest` run in a fresh process, with its cache in the project (`transformer`: the `transform` entry). */
@@ -57,7 +59,8 @@ function jest(transformer = 'babel-plugin-cached-macros/jest', env: Record<strin
   };
   const values: Record<string, string> = {};
   for (const n of NAMES) values[n] = JSON.parse(fs.readFileSync(path.join(dir, 'out', `${n}.json`), 'utf8')) as string;
-  return { transformed: take('transforms.log'), values, generated: take('gen.log') };
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('[cached-macros] warning'));
+  return { transformed: take('transforms.log'), values, generated: take('gen.log'), warnings };
 }
 
 const START = { a: 'A-v1', b: 'bee', c: 'c', d: 'label:dee', e: 'plain' };
@@ -110,6 +113,7 @@ test('after a macro, a file it read or a variable it read changes, a cached jest
   // transformed once more, then everything comes from Jest's cache.
   expect(jest().transformed).toEqual(['b.js', 'd.js', 'e.js']);
   const warm = jest();
+  expect(cold.warnings).toEqual([]); // our transformer: no babel-jest warning
   expect(warm.transformed).toEqual([]);
   expect(warm.generated).toEqual([]);
   expect(warm.values).toEqual(START);
@@ -139,7 +143,13 @@ test('after a macro, a file it read or a variable it read changes, a cached jest
 
 test('control: babel-jest alone serves stale output after a macro edit (jest issue 8932)', () => {
   const transformer = require.resolve('babel-jest');
-  expect(jest(transformer).values).toEqual(START);
+  const first = jest(transformer);
+  expect(first.values).toEqual(START);
+  // The plugin notices plain babel-jest (Babel's caller name) and says so, once per process,
+  // naming the fix.
+  expect(first.warnings.length).toBeGreaterThanOrEqual(1);
+  expect(first.warnings[0]).toContain("'babel-plugin-cached-macros/jest'");
+  expect(first.warnings[0]).toContain('babel-jest');
   edit('macros/upper.macro.js', "'-v1'", "'-v2'");
   const stale = jest(transformer);
   expect(stale.transformed).toEqual([]);

@@ -6,7 +6,6 @@
  * (build first: `npx tsc -p .`), driven by a script written to the temp directory.
  * `RELIABILITY_CRASH_ROUNDS=20` runs more kill -9 rounds (default 5).
  */
-import Database from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +13,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { resetWarnings } from '../src/util/log';
+import { openDatabase } from '../src/store/sqlite-driver';
 import { closeAllStores, openStore } from '../src/store';
 import { decodePayload } from '../src/store/checksum';
 import { expand } from '../src/testing';
@@ -204,7 +204,7 @@ interface Row {
  * open entry belongs to a definition other than the recorded one.
  */
 function inspectStore(cacheDir: string) {
-  const db = new Database(storeFile(cacheDir));
+  const db = openDatabase(storeFile(cacheDir), { timeout: 10_000 });
   try {
     const integrity = db.pragma('integrity_check', { simple: true });
     const rows = db.prepare('SELECT macro_id, fingerprint, sig_key, max_epoch, payload, checksum FROM entries').all() as Row[];
@@ -361,7 +361,7 @@ describe('a damaged store file', () => {
     cleanHashes ??= first.result?.hashes as Record<string, string>;
     expect(first.result?.hashes).toEqual(cleanHashes);
     // Checkpoint the WAL into the file, so the damage below hits the data.
-    new Database(storeFile(cacheDir)).close();
+    openDatabase(storeFile(cacheDir), { timeout: 10_000 }).close();
     expect(fs.existsSync(`${storeFile(cacheDir)}-wal`)).toBe(false);
     return { dir, cacheDir };
   }

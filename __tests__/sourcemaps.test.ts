@@ -13,7 +13,10 @@ import os from 'os';
 import path from 'path';
 import * as babel from '@babel/core';
 import { TraceMap, eachMapping, originalPositionFor, type EncodedSourceMap } from '@jridgewell/trace-mapping';
-import { expand } from '../src/testing';
+import { expand, testBabel } from '../src/testing';
+
+/** Babel 8's generator writes no identifier names into source maps (7 names each identifier). */
+const MAPS_NAMES = Number(testBabel().core.version.split('.')[0]) < 8;
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist', 'index.js');
@@ -202,7 +205,7 @@ describe('the maps Babel writes (in process)', () => {
     expect(originalLine('_checked$any(n)', 'second call')).toBe(lineOf('app.js', 'second call'));
     const line = code.findIndex((l) => l.includes('toUpperCase'));
     const arg = originalPositionFor(map, { line: line + 1, column: code[line].indexOf('s.toUpperCase') });
-    expect(arg).toMatchObject({ line: lineOf('app.js', '    s,'), column: 4, name: 's' });
+    expect(arg).toMatchObject({ line: lineOf('app.js', '    s,'), column: 4, ...(MAPS_NAMES && { name: 's' }) });
   });
 
   it('maps created code in a multi-line call to the line that names the macro', () => {
@@ -213,7 +216,7 @@ describe('the maps Babel writes (in process)', () => {
   it('gives created identifiers no original name (only the source file’s own identifiers have one)', () => {
     const names = new Set<string>();
     eachMapping(map, (m) => void (m.name && names.add(m.name)));
-    expect([...names].sort()).toEqual(['first', 'n', 's', 'second', 'shout', 'unused']);
+    expect([...names].sort()).toEqual(MAPS_NAMES ? ['first', 'n', 's', 'second', 'shout', 'unused'] : []);
   });
 });
 

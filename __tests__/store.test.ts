@@ -5,11 +5,11 @@
  * directory (a helper under __tests__/ would be collected by Jest's default testMatch).
  * `STORE_CRASH_ROUNDS=20` runs more kill -9 rounds (default 5).
  */
-import Database from 'better-sqlite3';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { driverName, openDatabase, type SqliteDatabase } from '../src/store/sqlite-driver';
 import { hash, hashFile } from '../src/util/hash';
 import { debug, resetWarnings, warnOnce } from '../src/util/log';
 import { decodePayload } from '../src/store/checksum';
@@ -324,7 +324,7 @@ describe('SqliteStore specifics', () => {
     expect(s).toBeInstanceOf(SqliteStore);
     return s as SqliteStore;
   };
-  const raw = (dir: string) => new Database(path.join(dir, 'store.sqlite'));
+  const raw = (dir: string) => openDatabase(path.join(dir, 'store.sqlite'), { timeout: 10_000 });
 
   test('persists across instances; the schema has the partial unique index', () => {
     const dir = freshDir();
@@ -368,7 +368,7 @@ describe('SqliteStore specifics', () => {
     s.registerDefinition('m', 'F1');
     s.putMany([entry('F1', 'a')]);
     // Fault injection: cap the file at its current size.
-    const db = (s as unknown as { conn: { db: Database.Database } }).conn.db;
+    const db = (s as unknown as { conn: { db: SqliteDatabase } }).conn.db;
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     const big = Array.from({ length: 200 }, (_, i) => entry('F1', `big${i}`, 'x'.repeat(2000)));
     expect(() => s.putMany(big)).not.toThrow();
@@ -520,7 +520,7 @@ function child(args: Array<string | number>, options: { uid?: number; gid?: numb
 
 /** Every row of the file, checked against its checksum and the content its key implies. */
 function verifyFile(dir: string, skip: (sigKey: string) => boolean = () => false): { rows: number; byFingerprint: Record<string, number> } {
-  const db = new Database(path.join(dir, 'store.sqlite'));
+  const db = openDatabase(path.join(dir, 'store.sqlite'), { timeout: 10_000 });
   try {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     const rows = db.prepare('SELECT macro_id, fingerprint, sig_key, max_epoch, payload, checksum FROM entries').all() as Array<{
@@ -720,7 +720,7 @@ describe('SqliteStore robustness', () => {
     track(s);
     s.registerDefinition('m', 'F1');
     // Make the connection read pages from disk again, then damage everything past the header page.
-    (s as unknown as { conn: { db: Database.Database } }).conn.db.pragma('cache_size = 0');
+    (s as unknown as { conn: { db: SqliteDatabase } }).conn.db.pragma('cache_size = 0');
     const size = fs.statSync(file(dir)).size;
     const fd = fs.openSync(file(dir), 'r+');
     fs.writeSync(fd, Buffer.alloc(size - 8192, 0xa5), 0, size - 8192, 8192);
@@ -776,6 +776,53 @@ describe('SqliteStore robustness', () => {
       expect(c.stderr).toMatch(/cannot use the macro cache .*(READONLY|EACCES|CANTOPEN)/);
     } finally {
       fs.chmodSync(dir, 0o755);
+    }
+  });
+});
+
+describe('SQLite driver', () => {
+  test("node:sqlite where Node has it unflagged (22.13+), else better-sqlite3; the store's error codes either way", () => {
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    expect(driverName()).toBe(major > 22 || (major === 22 && minor >= 13) ? 'node:sqlite' : 'better-sqlite3');
+    const dir = freshDir();
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'not-a-db.sqlite');
+    fs.writeFileSync(file, 'x'.repeat(4096));
+    const db = openDatabase(file, { timeout: 100 });
+    try {
+      let code: string | undefined;
+      try {
+        db.pragma('journal_mode = WAL');
+      } catch (e) {
+        code = (e as { code?: string }).code;
+      }
+      expect(code).toBe('SQLITE_NOTADB');
+    } finally {
+      db.close();
+    }
+  });
+
+  test('transactions commit, roll back on a throw, and nest', () => {
+    const dir = freshDir();
+    fs.mkdirSync(dir, { recursive: true });
+    const db = openDatabase(path.join(dir, 't.sqlite'), { timeout: 1000 });
+    try {
+      db.exec('CREATE TABLE t (v INTEGER)');
+      const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+      const count = db.prepare('SELECT COUNT(*) FROM t').pluck();
+      db.transaction(() => insert.run(1)).immediate();
+      expect(() => db.transaction(() => (insert.run(2), fail()))()).toThrow('boom');
+      db.transaction(() => {
+        insert.run(3);
+        expect(() => db.transaction(() => (insert.run(4), fail()))()).toThrow('boom');
+      }).immediate();
+      expect(count.get()).toBe(2);
+      expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual([1, 3]);
+    } finally {
+      db.close();
+    }
+    function fail(): never {
+      throw new Error('boom');
     }
   });
 });

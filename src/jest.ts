@@ -30,7 +30,7 @@ import { importSources } from './expand/import-sources';
 import { resolveMacro } from './load/macro-loader';
 import { ENV_LISTING } from './deps/observed-dependencies';
 import { isMacroSource, resolveOptions, type ResolvedOptions } from './build/options';
-import { PLUGIN_BRAND } from './plugin/plugin';
+import { JEST_CALLER, PLUGIN_BRAND } from './plugin/plugin';
 
 const PLUGIN_VERSION: string = (require('../package.json') as { version: string }).version;
 
@@ -65,7 +65,7 @@ function pluginOptionsFor(file: string, options: TransformOptions<TransformerCon
     cwd: options.config.cwd,
     root: options.config.rootDir,
     ...babelOptions,
-    caller: { name: 'babel-jest', supportsStaticESM: options.supportsStaticESM, ...babelOptions.caller },
+    caller: { name: JEST_CALLER, supportsStaticESM: options.supportsStaticESM, ...babelOptions.caller },
     filename: file,
   });
   if (!partial) return null; // ignored by Babel
@@ -124,7 +124,8 @@ function combine(base: string, macros: string): string {
  * cache key extended with {@link macroCacheKey}.
  */
 export function createTransformer(config: CachedMacrosTransformerConfig = {}): SyncTransformer<TransformerConfig> {
-  const inner = babelJest.createTransformer(config) as SyncTransformer<TransformerConfig>;
+  // Our own caller name: the plugin warns under plain babel-jest, and must not here.
+  const inner = babelJest.createTransformer({ ...config, caller: { name: JEST_CALLER, ...config.caller } }) as SyncTransformer<TransformerConfig>;
   const { getCacheKey, getCacheKeyAsync } = inner;
   return {
     ...inner,

@@ -16,11 +16,39 @@ import plugin, { METADATA_KEY } from './plugin/plugin';
 import type { PluginOptions } from './build/options';
 import type { FileReport } from './api/types';
 
+/**
+ * Babel options. The published types name no type of `@babel/core` (its names differ between
+ * @types/babel__core for Babel 7 and Babel 8's own), so they check against either major.
+ */
+export interface BabelOptions {
+  presets?: unknown[] | null;
+  plugins?: unknown[] | null;
+  [option: string]: unknown;
+}
+
+/** A source map as Babel returns it. */
+export interface SourceMap {
+  version: number;
+  sources: string[];
+  names: string[];
+  mappings: string;
+  file?: string;
+  sourceRoot?: string;
+  sourcesContent?: string[];
+}
+
+/** The part of a `@babel/core` the helpers use. */
+export interface BabelCore {
+  readonly version: string;
+  transformSync(code: string, options: object): { code?: string | null; map?: SourceMap | null; metadata?: object } | null;
+}
+
 /** Result of {@link expand}. */
 export interface ExpandResult {
   readonly code: string;
   readonly report: FileReport | null;
-  readonly map: babel.BabelFileResult['map'];
+  /** The source map, when `babel.sourceMaps` asked for one. */
+  readonly map: SourceMap | null | undefined;
 }
 
 /** Options of {@link expand}. */
@@ -29,19 +57,53 @@ export interface ExpandOptions {
   filename?: string;
   pluginOptions?: PluginOptions;
   /** Extra Babel options (presets, plugins run after ours, sourceMaps, …). */
-  babel?: babel.TransformOptions;
+  babel?: BabelOptions;
+}
+
+/** The Babel core the helpers run, and a resolver for Babel packages installed beside it. */
+export interface TestBabel {
+  readonly core: BabelCore;
+  /** Resolves a package (`@babel/preset-typescript`) from the core's location: presets and plugins must match its major. */
+  resolve(request: string): string;
+}
+
+/** Environment variable naming the `@babel/core` (a path) the helpers run, e.g. a Babel 8 copy; default: this package's peer. */
+export const TEST_BABEL_ENV = 'CACHED_MACROS_TEST_BABEL';
+
+/**
+ * The Babel core named by `CACHED_MACROS_TEST_BABEL`, else the `@babel/core` this package
+ * resolves. Babel 8 is ESM-only: under Jest (whose registry cannot `require` ESM before Node
+ * 24.9) the test environment loads it with Node's `require` and leaves it on the global
+ * `Symbol.for('babel-plugin-cached-macros.test-babel')`; elsewhere it is required here.
+ */
+export function testBabel(): TestBabel {
+  const chosen = process.env[TEST_BABEL_ENV];
+  if (!chosen) return { core: babel, resolve: (request) => require.resolve(request) };
+  const preloaded = (globalThis as Record<symbol, (TestBabel & { path: string }) | undefined>)[Symbol.for('babel-plugin-cached-macros.test-babel')];
+  if (preloaded?.path === path.resolve(chosen)) return preloaded;
+  const req = createRequire(path.resolve(chosen, 'package.json'));
+  return { core: req(path.resolve(chosen)) as BabelCore, resolve: (request) => req.resolve(request) };
+}
+
+/** Babel packages named bare (`"@babel/preset-typescript"` in options.json) resolve beside the core in use. */
+function resolvedItems(items: readonly unknown[] | undefined | null, t: TestBabel): unknown[] {
+  const one = (item: unknown): unknown =>
+    typeof item === 'string' && item.startsWith('@babel/') ? t.resolve(item) : Array.isArray(item) ? [one(item[0]), ...item.slice(1)] : item;
+  return (items ?? []).map(one);
 }
 
 /** Expands macros in `code` with this plugin only (no babel.config.js is read). */
 export function expand(code: string, options: ExpandOptions = {}): ExpandResult {
   const filename = options.filename ?? path.join(process.cwd(), 'input.js');
   const extra = options.babel ?? {};
-  const result = babel.transformSync(code, {
+  const t = testBabel();
+  const result = t.core.transformSync(code, {
     filename,
     configFile: false,
     babelrc: false,
     ...extra,
-    plugins: [[plugin, { store: 'memory', ...options.pluginOptions }], ...(extra.plugins ?? [])],
+    presets: resolvedItems(extra.presets, t),
+    plugins: [[plugin, { store: 'memory', ...options.pluginOptions }], ...resolvedItems(extra.plugins, t)],
   });
   if (!result || result.code == null) throw new Error(`Babel returned no code for ${filename}`);
   const metadata = result.metadata as unknown as Record<string, unknown> | undefined;
@@ -50,12 +112,13 @@ export function expand(code: string, options: ExpandOptions = {}): ExpandResult 
 
 /** Runs CommonJS-transformed `code` as if it were `filename`, with `globals` in scope; returns its exports. */
 export function execute(code: string, filename: string, globals: Record<string, unknown> = {}): Record<string, unknown> {
-  const cjs = babel.transformSync(code, {
+  const t = testBabel();
+  const cjs = t.core.transformSync(code, {
     filename,
     configFile: false,
     babelrc: false,
-    plugins: [require.resolve('@babel/plugin-transform-modules-commonjs')],
-    presets: filename.endsWith('.ts') ? [require.resolve('@babel/preset-typescript')] : [],
+    plugins: [t.resolve('@babel/plugin-transform-modules-commonjs')],
+    presets: filename.endsWith('.ts') ? [t.resolve('@babel/preset-typescript')] : [],
   });
   const module = { exports: {} as Record<string, unknown> };
   const names = Object.keys(globals);
@@ -67,7 +130,7 @@ export function execute(code: string, filename: string, globals: Record<string, 
 /** One fixture case's options.json. */
 export interface FixtureOptions {
   pluginOptions?: PluginOptions;
-  babel?: babel.TransformOptions;
+  babel?: BabelOptions;
   /** Expected error: a substring of the message. */
   throws?: string;
   /** Set false when the output cannot run (e.g. it imports something that does not exist). */

@@ -4,7 +4,8 @@
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
-const babel = require('@babel/core');
+// The Babel core under test (CACHED_MACROS_TEST_BABEL), else the root's.
+const babel = require('../../dist/testing.js').testBabel().core;
 
 const plugin = path.resolve(__dirname, '../../dist/index.js');
 const [optionsJson, ...files] = process.argv.slice(2);

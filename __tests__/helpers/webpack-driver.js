@@ -12,6 +12,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const [dir, optionsJson] = process.argv.slice(2);
 const options = JSON.parse(optionsJson);
 const webpack = require(require.resolve('webpack', { paths: [ROOT] }));
+// babel-loader beside the Babel core under test (CACHED_MACROS_TEST_BABEL), so it loads that core.
+const babelLoader = require(path.join(ROOT, 'dist', 'testing.js')).testBabel().resolve('babel-loader');
 
 // babel-loader's `cacheDirectory: true` and the plugin's default cacheDir are relative to the cwd.
 process.chdir(dir);
@@ -43,7 +45,7 @@ const compiler = webpack({
         test: /\.js$/,
         include: path.join(dir, 'src'),
         use: {
-          loader: require.resolve('babel-loader', { paths: [ROOT] }),
+          loader: babelLoader,
           options: {
             babelrc: false,
             configFile: false,

@@ -3,6 +3,7 @@
  * definition changed). It pins the macro definitions it loaded and the epoch it saw, so every
  * file of the build sees one consistent world, and memoises dependency hashes.
  */
+import type { BabelRuntime } from './babel-runtime';
 import { hashFile } from '../util/hash';
 import { debug } from '../util/log';
 import { defineMacro, loadMacroModule, type MacroDefinition, type MacroModule } from '../load/macro-loader';
@@ -36,7 +37,8 @@ export class Build {
 
   constructor(
     readonly options: ResolvedOptions,
-    readonly babelMajor: number,
+    /** The running Babel core's node factories: everything this build puts into a tree is made with them. */
+    readonly babel: BabelRuntime,
     /** The project root (Babel's `root`): relative file dependencies name files under it. */
     readonly root: string,
   ) {}
@@ -88,7 +90,7 @@ export class Build {
   /** The Generator exported as `exportName`, or null when that export is not a Generator. */
   definition(mod: MacroModule, exportName: string): MacroDefinition | null {
     const key = `${mod.file}#${exportName}`;
-    if (!this.definitions.has(key)) this.definitions.set(key, defineMacro(mod, exportName, this.babelMajor));
+    if (!this.definitions.has(key)) this.definitions.set(key, defineMacro(mod, exportName, this.babel.major));
     return this.definitions.get(key) as MacroDefinition | null;
   }
 

@@ -18,8 +18,3 @@ export function projectBabel(cwd: string): BabelCore {
     return require('@babel/core') as BabelCore;
   }
 }
-
-/** The major version of the project's Babel (part of every definition fingerprint). */
-export function babelMajor(cwd: string): number {
-  return Number(projectBabel(cwd).version.split('.')[0]);
-}

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { BabelRuntime } from '../build/babel-runtime';
 import { dependencyFile, depsUpToDate, RecordingContext } from '../generate/context';
 import { serializeExpansion } from '../template/expansion';
 import type { Generator } from '../api/generator';
@@ -53,8 +54,8 @@ export function verifyMacro(
   recorded: RecordedMacro,
   entries: readonly Entry[],
   cwd: string,
-  babelMajor: number,
-  /** The store's environment digest key (env-digest.ts); null: environment dependencies cannot be checked. */
+  babel: BabelRuntime,
+  /** The store's environment digest key (deps/env-digest.ts); null: environment dependencies cannot be checked. */
   envKey: Buffer | null,
 ): VerifyResult[] {
   const open = entries.filter((e) => e.maxEpoch === null);
@@ -69,7 +70,7 @@ export function verifyMacro(
   const exportName = recorded.macroId.slice(hashAt + 1);
   let loaded: MacroDefinition | null;
   try {
-    loaded = defineMacro(loadMacroModule(file, cwd), exportName, babelMajor);
+    loaded = defineMacro(loadMacroModule(file, cwd), exportName, babel.major);
   } catch (e) {
     return all('error', `the macro module ${file} failed to load: ${firstLine(e)}`);
   }
@@ -95,7 +96,7 @@ export function verifyMacro(
       // As in a build: plain fs / process.env reads are tracked (and so behave the same).
       const value: unknown = track(ctx, () => generator.generate(sig, ctx));
       if (value && typeof (value as { then?: unknown }).then === 'function') throw new Error('generate returned a Promise');
-      const fresh = serializeExpansion(value, sig.args.length, ctx.helpers);
+      const fresh = serializeExpansion(value, sig.args.length, ctx.helpers, babel);
       if (sameExpansion(fresh, entry.expansion)) return { ...base, status: 'ok' };
       return { ...base, status: 'mismatch', reason: 'a re-run produced a different expansion', stored: entry.expansion, fresh };
     } catch (e) {

@@ -3,7 +3,7 @@
  * must be a call (`m(a)`, `ns.m(a)`) or a tag (m`…`); anything else is a code-framed error.
  */
 import type { NodePath } from '@babel/traverse';
-import * as t from '@babel/types';
+import type * as t from '@babel/types';
 
 /** One call site of a macro binding. */
 export interface CallSite {
@@ -42,7 +42,7 @@ export function collectSites(decl: NodePath<t.ImportDeclaration>): MacroImport {
       } else {
         const imported = spec.isImportDefaultSpecifier()
           ? 'default'
-          : t.isIdentifier((spec.node as t.ImportSpecifier).imported)
+          : (spec.node as t.ImportSpecifier).imported.type === 'Identifier'
             ? ((spec.node as t.ImportSpecifier).imported as t.Identifier).name
             : ((spec.node as t.ImportSpecifier).imported as t.StringLiteral).value;
         sites.push(directSite(ref, ref, source, imported, local));
@@ -56,7 +56,7 @@ function namespaceSite(ref: NodePath, source: string, local: string): CallSite {
   const member = ref.parentPath;
   if (member?.isMemberExpression() && member.node.object === ref.node) {
     const prop = member.node.property;
-    const name = !member.node.computed && t.isIdentifier(prop) ? prop.name : t.isStringLiteral(prop) ? prop.value : null;
+    const name = !member.node.computed && prop.type === 'Identifier' ? prop.name : prop.type === 'StringLiteral' ? prop.value : null;
     if (name !== null) return directSite(member, ref, source, name, `${local}.${name}`);
   }
   throw ref.buildCodeFrameError(
@@ -88,14 +88,14 @@ function directSite(callee: NodePath, ref: NodePath, source: string, importedNam
   throw ref.buildCodeFrameError(`The macro ${displayName} from '${source}' ${how}.`);
 }
 
-/** The argument expressions at a call site (tagged templates become `[strings], ...values`). */
-export function siteArguments(site: CallSite): t.Expression[] {
+/** The argument expressions at a call site (tagged templates become `[strings], ...values`, built with the running core's `types`). */
+export function siteArguments(site: CallSite, types: typeof t): t.Expression[] {
   // Read the arguments from the call node: an inner macro call among them may have been
   // replaced in place since the paths were collected.
   if (!site.tagged) return (site.path.node as t.CallExpression).arguments as t.Expression[];
   const quasi = (site.path.node as t.TaggedTemplateExpression).quasi;
   return [
-    t.arrayExpression(quasi.quasis.map((q) => t.stringLiteral(q.value.cooked as string))),
+    types.arrayExpression(quasi.quasis.map((q) => types.stringLiteral(q.value.cooked as string))),
     ...(quasi.expressions as t.Expression[]),
   ];
 }

@@ -106,7 +106,7 @@ export function expandFile(
     if (group.template && build.options.verify > 0 && Math.random() < build.options.verify) verify(group, filename, build);
     if (group.template) continue;
     const { serialized, deps } = generate(group, filename, build);
-    group.template = parseExpansion(serialized);
+    group.template = parseExpansion(serialized, build.babel);
     if (group.def.cached) {
       const key = entryKey(group);
       writes.push({ ...key, expansion: serialized, deps });
@@ -115,7 +115,7 @@ export function expandFile(
   }
 
   // Splice innermost call sites first, so an outer macro's arguments already hold expanded code.
-  const splicer = new FileSplicer(program);
+  const splicer = new FileSplicer(program, build.babel.types);
   const hoisted = new Map<Group, t.Identifier | null>();
   for (const group of groups.values()) {
     const first = group.sites[0];
@@ -127,7 +127,7 @@ export function expandFile(
   }
   sites.sort(([a], [b]) => (b.path.node.start ?? 0) - (a.path.node.start ?? 0));
   for (const [site, group] of sites) {
-    splicer.rewrite(site.path, group.template as ExpansionTemplate, hoisted.get(group) ?? null, siteArguments(site));
+    splicer.rewrite(site.path, group.template as ExpansionTemplate, hoisted.get(group) ?? null, siteArguments(site, build.babel.types));
   }
   for (const { decl } of imports) decl.remove();
   splicer.finish();

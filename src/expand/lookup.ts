@@ -50,7 +50,7 @@ export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omi
       return;
     }
     try {
-      g.template = parseExpansion(entry.expansion);
+      g.template = parseExpansion(entry.expansion, build.babel);
     } catch {
       return; // checksummed but unparsable (written by a broken version): regenerate
     }
@@ -65,7 +65,7 @@ export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omi
     for (const entry of candidates) {
       if (!depsUpToDate(entry.deps, fileHash, build.envKey)) continue;
       try {
-        g.template = parseExpansion(entry.expansion);
+        g.template = parseExpansion(entry.expansion, build.babel);
       } catch {
         continue;
       }

@@ -39,7 +39,7 @@ export function generate(group: Group, filename: string | undefined, build: Buil
     throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned a Promise for ${sig.key}: generators must be synchronous.`);
   }
   try {
-    const serialized = serializeExpansion(value, sig.args.length, ctx.helpers);
+    const serialized = serializeExpansion(value, sig.args.length, ctx.helpers, build.babel);
     const deps = [...ctx.deps.values()];
     build.noteReads(def, deps);
     return { serialized, deps };
@@ -55,7 +55,7 @@ export function verify(group: Group, filename: string | undefined, build: Build)
   const fresh = generate(group, filename, build).serialized;
   group.report.generated--; // a verification run is not a generation
   const stored = group.template as ExpansionTemplate;
-  const again = parseExpansion(fresh);
+  const again = parseExpansion(fresh, build.babel);
   const same = JSON.stringify([again.hoist, again.inline]) === JSON.stringify([stored.hoist, stored.inline]);
   if (!same) {
     throw group.sites[0].path.buildCodeFrameError(

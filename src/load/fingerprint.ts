@@ -128,6 +128,8 @@ function localSpecifiers(source: string, filename: string): string[] {
       if (arg.type === 'StringLiteral') specs.push(arg.value);
       // require(`./helper`): a template literal without expressions is a constant too
       else if (arg.type === 'TemplateLiteral' && arg.expressions.length === 0) specs.push(arg.quasis[0].value.cooked ?? arg.quasis[0].value.raw);
+    } else if (n.type === 'ImportExpression' && n.source.type === 'StringLiteral') {
+      specs.push(n.source.value); // `import()` as parsed by Babel 8 (and 7 with createImportExpressions)
     }
   });
   return specs.filter((s) => s.startsWith('./') || s.startsWith('../') || s === '.' || s === '..');

@@ -13,17 +13,37 @@
 import fs from 'fs';
 import path from 'path';
 import type { ConfigAPI, PluginObj, PluginPass } from '@babel/core';
+import { babelRuntime, type BabelCoreLike } from '../build/babel-runtime';
 import { Build } from '../build/build';
 import { manifestFor } from '../deps/dependency-manifest';
 import { expandFile } from '../expand/expand-file';
 import { CONTROL_DIR, ExternalDependencies } from '../deps/external-dependencies';
+import { warnOnce } from '../util/log';
 import { loadedModules } from '../load/macro-loader';
 import { resolveOptions, type PluginOptions, type ResolvedOptions } from '../build/options';
 import { openStore } from '../store';
 import { STORE_FILE } from '../store/sqlite-open';
 import type { FileReport } from '../api/types';
 
-type Api = ConfigAPI & { version: string; addExternalDependency?: (file: string) => void; assertVersion(v: number | string): void };
+type Api = ConfigAPI & BabelCoreLike & { addExternalDependency?: (file: string) => void; assertVersion(v: number | string): void };
+
+/** The Babel majors this plugin supports (peerDependencies say the same). */
+export const BABEL_RANGE = '^7.17.0 || ^8.0.0';
+
+/** Babel `caller` name of this package's Jest transformer (babel-jest's is `babel-jest`). */
+export const JEST_CALLER = 'babel-plugin-cached-macros/jest';
+
+/**
+ * Under plain babel-jest, Jest's cache key covers neither macro definitions nor what they read
+ * (jest issue 8932): say so once per process, with the fix.
+ */
+function warnUnderBabelJest(api: Api): void {
+  if (api.caller?.((c) => c?.name) !== 'babel-jest') return;
+  warnOnce(
+    'babel-jest',
+    "running under babel-jest, whose cache does not see macro definitions or the files and variables macros read: after editing them Jest serves stale output until --no-cache. Use this package's transformer in jest.config.js: transform: { '\\.[jt]sx?$': 'babel-plugin-cached-macros/jest' }",
+  );
+}
 
 /** Key under which each file's report is stored in `file.metadata`. */
 export const METADATA_KEY = 'cachedMacros';
@@ -72,9 +92,17 @@ function optionsKey(raw: unknown): string {
   }
 }
 
-export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
-  api.assertVersion(7);
-  const babelMajor = Number(api.version.split('.')[0]);
+/**
+ * The plugin as the published types describe it: no type from `@babel/core` (Babel 7's come from
+ * @types/babel__core, Babel 8's from the package itself, under other names), so the `.d.ts`
+ * check against either major.
+ */
+export type CachedMacrosPlugin = (api: object, options: PluginOptions) => { name: string; visitor: object };
+
+function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<PluginPass> {
+  api.assertVersion(BABEL_RANGE);
+  const babel = babelRuntime(api);
+  warnUnderBabelJest(api);
   const key = optionsKey(rawOptions);
   // Babel's cwd is not known here; process.cwd() is its default (babel-loader, babel-jest).
   const options = resolveOptions(rawOptions, process.cwd());
@@ -107,7 +135,7 @@ export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions):
         const buildKey = `${cwd}\0${root}`;
         let build = builds.get(buildKey);
         if (!build) {
-          build = new Build(resolveOptions(rawOptions, cwd), babelMajor, root);
+          build = new Build(resolveOptions(rawOptions, cwd), babel, root);
           builds.set(buildKey, build);
         }
         let fileReport: FileReport | null;
@@ -123,3 +151,5 @@ export default function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions):
 }
 
 Object.defineProperty(cachedMacrosPlugin, PLUGIN_BRAND, { value: true });
+
+export default cachedMacrosPlugin as unknown as CachedMacrosPlugin;

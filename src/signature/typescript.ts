@@ -39,7 +39,8 @@ function inferTSTypeNode(path: NodePath<t.Node>, state: State): ArgType {
       return infer((path as NodePath<t.TSLiteralType>).get('literal'), state);
     case 'TSTypeReference': {
       const name = node.typeName.type === 'Identifier' ? node.typeName.name : undefined;
-      if (node.typeParameters || (name !== 'RegExp' && name !== 'Function')) return UNKNOWN;
+      // Type arguments (`RegExp<…>` is not the global RegExp): `typeParameters` in Babel 7, `typeArguments` in 8.
+      if (typeArgumentsOf(node) || (name !== 'RegExp' && name !== 'Function')) return UNKNOWN;
       if (typeNameShadowed(path, name)) return UNKNOWN;
       return name === 'RegExp' ? REGEXP : FUNCTION;
     }
@@ -108,11 +109,24 @@ function typeNameShadowed(path: NodePath<t.Node>, name: string): boolean {
   if (path.scope.getBinding(name)) return true;
   for (let p = path.parentPath; p; p = p.parentPath) {
     const params = (p.node as { typeParameters?: t.Node | null }).typeParameters;
-    if (params?.type === 'TSTypeParameterDeclaration' && params.params.some((tp) => tp.name === name)) return true;
+    if (params?.type === 'TSTypeParameterDeclaration' && params.params.some((tp) => typeParameterName(tp) === name)) return true;
     const body = p.isProgram() || p.isBlockStatement() || p.isTSModuleBlock() ? p.node.body : [];
     if (body.some((statement) => declaresType(statement, name))) return true;
   }
   return false;
+}
+
+/** A TSTypeParameter's name: a string in Babel 7, an Identifier in Babel 8. */
+function typeParameterName(param: t.Node): string | undefined {
+  const name = (param as { name?: unknown }).name;
+  if (typeof name === 'string') return name;
+  return name && typeof name === 'object' && typeof (name as { name?: unknown }).name === 'string' ? (name as { name: string }).name : undefined;
+}
+
+/** A type reference's type arguments, under either major's field name. */
+function typeArgumentsOf(node: t.TSTypeReference): t.Node | null | undefined {
+  const n = node as unknown as { typeParameters?: t.Node | null; typeArguments?: t.Node | null };
+  return n.typeArguments ?? n.typeParameters;
 }
 
 function declaresType(statement: t.Node, name: string): boolean {

@@ -3,10 +3,10 @@
  * damaged file aside. Kept apart from the query logic in sqlite.ts.
  * @packageDocumentation
  */
-import Database from 'better-sqlite3';
 import { renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir } from './safe-dir';
+import { openDatabase, type SqliteDatabase } from './sqlite-driver';
 
 /** File name of the store inside the cache directory. */
 export const STORE_FILE = 'store.sqlite';
@@ -65,7 +65,7 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ${SCHEMA_VERSION});
 
 /** An open store file. */
 export interface OpenedFile {
-  readonly db: Database.Database;
+  readonly db: SqliteDatabase;
   readonly file: string;
   /** Inode of the file when opened: moving aside must not hit a fresh file another process made. */
   readonly ino: number | null;
@@ -150,7 +150,7 @@ export function isBusy(e: unknown): boolean {
 
 /** Opens an existing store file read-only (no journal switch, no schema, nothing written). */
 function connectReadOnly<T>(file: string, init: (opened: OpenedFile) => T): T {
-  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: OPEN_BUDGET_MS });
+  const db = openDatabase(file, { readonly: true, timeout: OPEN_BUDGET_MS });
   try {
     db.pragma('schema_version'); // reads the header: a file that is not a database fails here (NOTADB)
     if (statSync(file).size <= QUICK_CHECK_MAX_BYTES) {
@@ -173,7 +173,7 @@ function connect<T>(file: string, ino: number | null, init: (opened: OpenedFile)
   // Short busy waits while opening, within one overall budget: a file held under
   // locking_mode=EXCLUSIVE must cost a build ~2 s, not a busy timeout per retry.
   const deadline = Date.now() + OPEN_BUDGET_MS;
-  const db = new Database(file, { timeout: OPEN_STEP_MS });
+  const db = openDatabase(file, { timeout: OPEN_STEP_MS });
   try {
     // auto_vacuum can only be chosen before the header is written, which switching to WAL does:
     // set it first on a new (empty) file, or gc could never hand pages back. (No-op otherwise.)

@@ -1,5 +1,5 @@
 /**
- * The embedded persistent tier: one SQLite file (better-sqlite3, WAL) shared by every process
+ * The embedded persistent tier: one SQLite file (node:sqlite or better-sqlite3, see sqlite-driver.ts; WAL) shared by every process
  * and build using the cache directory. Writers serialise on `BEGIN IMMEDIATE`, so epoch bumps
  * and first-writer-wins inserts are exact under any number of processes; WAL keeps every
  * committed transaction whole through `kill -9`. No storage fault escapes a method: it is
@@ -7,7 +7,7 @@
  * file is moved aside and this instance continues from memory.
  * @packageDocumentation
  */
-import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from './sqlite-driver';
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { debug, warnOnce } from '../util/log';
@@ -34,7 +34,7 @@ interface EntryRow {
 
 type MacroStats = StoreStats['macros'][number];
 
-function prepare(db: Database.Database) {
+function prepare(db: SqliteDatabase) {
   const p = (sql: string) => db.prepare(sql);
   return {
     epoch: p("SELECT value FROM meta WHERE key = 'epoch'").pluck(),
@@ -95,7 +95,7 @@ type Encoded = ReadonlyArray<readonly [NewEntry, EncodedPayload]>;
  * snapshot has to be upgraded) and re-reads the epoch and definitions inside it.
  */
 class Queries {
-  readonly db: Database.Database;
+  readonly db: SqliteDatabase;
   private readonly q: ReturnType<typeof prepare>;
   private readonly tx;
 

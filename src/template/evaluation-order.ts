@@ -2,7 +2,7 @@
  * Whether inline code evaluates its placeholders exactly once, in order, before anything
  * observable: when it does, effectful arguments may be substituted in place.
  */
-import * as t from '@babel/types';
+import type * as t from '@babel/types';
 import { placeholderIndex } from './expansion';
 
 /**
@@ -10,7 +10,7 @@ import { placeholderIndex } from './expansion';
  * in increasing order, and no observable operation (call, property access, conversion, …)
  * happens before the last of them.
  */
-export function evaluatesInOrder(node: t.Expression, watched: ReadonlySet<number>): boolean {
+export function evaluatesInOrder(node: t.Expression, watched: ReadonlySet<number>, types: typeof t): boolean {
   if (watched.size === 0) return true;
   const order: number[] = [];
   let effectBeforeLast = false;
@@ -20,7 +20,7 @@ export function evaluatesInOrder(node: t.Expression, watched: ReadonlySet<number
   };
   const contains = (n: t.Node) => {
     let found = false;
-    t.traverseFast(n, (c) => {
+    types.traverseFast(n, (c) => {
       if (c.type === 'Identifier') {
         const i = placeholderIndex(c.name);
         if (i !== null && watched.has(i)) found = true;
@@ -99,7 +99,7 @@ export function evaluatesInOrder(node: t.Expression, watched: ReadonlySet<number
           effect();
         } else visit(n.callee);
         for (const a of n.arguments) {
-          if (a.type === 'SpreadElement' || !t.isExpression(a)) return opaque(n);
+          if (a.type === 'SpreadElement' || !types.isExpression(a)) return opaque(n);
           visit(a);
         }
         effect();

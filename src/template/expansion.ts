@@ -3,9 +3,9 @@
  * helpers }` as canonical code strings) and back into ASTs. Everything a generator returns is
  * checked here, so junk never reaches the store.
  */
-import { parseExpression } from '@babel/parser';
 import generate from '@babel/generator';
-import * as t from '@babel/types';
+import type * as t from '@babel/types';
+import type { BabelRuntime } from '../build/babel-runtime';
 import type { HelperImport, SerializedExpansion } from '../api/types';
 
 /** A generator returned something that is not a valid expansion. */
@@ -26,12 +26,17 @@ export interface ExpansionTemplate {
 const ARG = /^\$(\d+)$/;
 const HOISTED = '$hoisted';
 
-/** Normalises a generator's return value into the serialisable form, validating it. */
-export function serializeExpansion(value: unknown, argc: number, helpers: readonly HelperImport[]): SerializedExpansion {
+/**
+ * Normalises a generator's return value into the serialisable form, validating it. Code is
+ * parsed with the running core (`babel`); the stored form is a code string, printed by this
+ * package's generator (a string never carries one major's node shapes into the other's tree).
+ */
+export function serializeExpansion(value: unknown, argc: number, helpers: readonly HelperImport[], babel: BabelRuntime): SerializedExpansion {
+  const t = babel.types;
   let hoist: t.Expression | null = null;
   let inline: t.Expression;
   if (typeof value === 'string' || isNode(value)) {
-    const fn = toExpression(value, 'the expansion');
+    const fn = toExpression(value, 'the expansion', babel);
     if (!t.isFunctionExpression(fn) && !t.isArrowFunctionExpression(fn)) {
       throw new ExpansionError(
         `got ${t.isExpression(fn) ? `a ${fn.type}` : 'code'} where a function expression was expected; ` +
@@ -48,22 +53,22 @@ export function serializeExpansion(value: unknown, argc: number, helpers: readon
     for (const key of Object.keys(v)) {
       if (key !== 'inline' && key !== 'hoist') throw new ExpansionError(`got an object with unknown key "${key}" (expected { inline } or { hoist, inline })`);
     }
-    inline = toExpression(v.inline, '`inline`');
-    if (v.hoist !== undefined) hoist = toExpression(v.hoist, '`hoist`');
+    inline = toExpression(v.inline, '`inline`', babel);
+    if (v.hoist !== undefined) hoist = toExpression(v.hoist, '`hoist`', babel);
   } else {
     throw new ExpansionError(
       `got ${describe(value)}, which is not an expansion: return a function expression, { inline } or { hoist, inline } (code strings or Babel expression ASTs)`,
     );
   }
-  checkPlaceholders(hoist, inline, argc, helpers);
+  checkPlaceholders(hoist, inline, argc, helpers, t);
   return { hoist: hoist && print(hoist), inline: print(inline), helpers: helpers.map((h) => ({ ...h })) };
 }
 
-/** Parses a stored expansion. Throws ExpansionError if it does not parse (a corrupt entry). */
-export function parseExpansion(exp: SerializedExpansion): ExpansionTemplate {
+/** Parses a stored expansion with the running core. Throws ExpansionError if it does not parse (a corrupt entry). */
+export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): ExpansionTemplate {
   return {
-    hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`'),
-    inline: toExpression(exp.inline, '`inline`'),
+    hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel),
+    inline: toExpression(exp.inline, '`inline`', babel),
     helpers: exp.helpers,
   };
 }
@@ -76,24 +81,24 @@ export function placeholderIndex(name: string): number | null {
 
 export { HOISTED };
 
-function toExpression(code: unknown, what: string): t.Expression {
+function toExpression(code: unknown, what: string, babel: BabelRuntime): t.Expression {
   if (isNode(code)) {
-    if (!t.isExpression(code)) throw new ExpansionError(`${what} is a ${code.type} node, not an expression`);
+    if (!babel.types.isExpression(code)) throw new ExpansionError(`${what} is a ${code.type} node, not an expression`);
     // Round-trip through code so AST input is validated and stored exactly like string input.
-    return toExpression(print(code), what);
+    return toExpression(print(code), what, babel);
   }
   if (typeof code !== 'string') throw new ExpansionError(`${what} must be a code string or an expression AST, got ${describe(code)}`);
   try {
-    return parseExpression(code, { sourceType: 'module', plugins: [] });
+    return babel.parseExpression(code);
   } catch (e) {
     throw new ExpansionError(`${what} does not parse: ${(e as Error).message}\n  code: ${truncate(code)}`);
   }
 }
 
-function checkPlaceholders(hoist: t.Expression | null, inline: t.Expression, argc: number, helpers: readonly HelperImport[]): void {
+function checkPlaceholders(hoist: t.Expression | null, inline: t.Expression, argc: number, helpers: readonly HelperImport[], types: typeof t): void {
   const helperNames = new Set(helpers.map((h) => h.placeholder));
   const check = (root: t.Expression, where: 'hoist' | 'inline') =>
-    forEachReference(root, (name, node, parent) => {
+    forEachReference(types, root, (name, node, parent) => {
       const index = placeholderIndex(name);
       const special = index !== null || name === HOISTED || helperNames.has(name);
       if (special && isAssignmentTarget(node, parent)) {
@@ -126,13 +131,17 @@ function isAssignmentTarget(node: t.Identifier, parent: t.Node | undefined): boo
  * Calls `fn` for every identifier in `root` that is a reference or an assignment target
  * (not a property key, member property or binding declaration).
  */
-export function forEachReference(root: t.Node, fn: (name: string, node: t.Identifier, parent: t.Node | undefined) => void): void {
+export function forEachReference(
+  types: typeof t,
+  root: t.Node,
+  fn: (name: string, node: t.Identifier, parent: t.Node | undefined) => void,
+): void {
   const walk = (node: t.Node, parent: t.Node | undefined, grandparent: t.Node | undefined): void => {
     if (node.type === 'Identifier') {
-      if (!parent || t.isReferenced(node, parent, grandparent) || isAssignmentTarget(node, parent)) fn(node.name, node, parent);
+      if (!parent || types.isReferenced(node, parent, grandparent) || isAssignmentTarget(node, parent)) fn(node.name, node, parent);
       return;
     }
-    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+    for (const key of types.VISITOR_KEYS[node.type] ?? []) {
       const value = (node as unknown as Record<string, unknown>)[key];
       for (const child of Array.isArray(value) ? value : [value]) {
         if (child && typeof child === 'object' && typeof (child as t.Node).type === 'string') walk(child as t.Node, node, parent);

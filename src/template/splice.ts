@@ -3,7 +3,7 @@
  * (the `$0…$n` placeholders are substituted by {@link substituteArgs}).
  */
 import type { NodePath } from '@babel/traverse';
-import * as t from '@babel/types';
+import type * as t from '@babel/types';
 import { HOISTED, type ExpansionTemplate } from './expansion';
 import { analyzeInline, replaceIdentifiers, substituteArgs } from './substitute';
 import type { HelperImport } from '../api/types';
@@ -14,7 +14,11 @@ export class FileSplicer {
   private readonly imports: t.Statement[] = [];
   private readonly hoisted: t.Statement[] = [];
 
-  constructor(private readonly program: NodePath<t.Program>) {}
+  /** `types`: the running core's, for every node made here (see babel-runtime.ts). */
+  constructor(
+    private readonly program: NodePath<t.Program>,
+    private readonly types: typeof t,
+  ) {}
 
   /** Emits `const <name> = <hoist>` once for a group and returns its identifier. */
   hoist(template: ExpansionTemplate, nameHint: string, loc: t.SourceLocation | null | undefined): t.Identifier | null {
@@ -22,8 +26,9 @@ export class FileSplicer {
     const id = this.program.scope.generateUidIdentifier(nameHint);
     // Source maps: the hoisted binding (all of it) maps to the first call site that produced it.
     const init = this.instantiate(template.hoist, template.helpers, null, loc);
-    const declarator = t.variableDeclarator(id, init);
-    const decl = t.variableDeclaration('const', [declarator]);
+    const types = this.types;
+    const declarator = types.variableDeclarator(id, init);
+    const decl = types.variableDeclaration('const', [declarator]);
     // `init` is already placed; only the nodes made around it need a location.
     if (loc) {
       const { point, unnamed } = points(loc);
@@ -37,9 +42,9 @@ export class FileSplicer {
   /** Rewrites one call site with the group's inline expression. */
   rewrite(site: NodePath, template: ExpansionTemplate, hoistedId: t.Identifier | null, args: readonly t.Expression[]): void {
     const inline = this.instantiate(template.inline, template.helpers, hoistedId);
-    const replacement = substituteArgs(inline, args, site, analyzeInline(template.inline));
+    const replacement = substituteArgs(inline, args, site, this.types, analyzeInline(template.inline, this.types));
     // Source maps: the created code maps to the call site; the arguments keep their own locations.
-    stampLoc(replacement, site.node.loc);
+    stampLoc(this.types, replacement, site.node.loc);
     // The traversal has not reached the call site yet (the plugin runs on Program entry), so
     // putting the node in place is enough: Babel and later plugins visit it in their normal
     // traversal. path.replaceWith would validate, requeue and re-traverse it (most of the cost
@@ -67,9 +72,10 @@ export class FileSplicer {
     if (!id) {
       id = this.program.scope.generateUidIdentifier(h.name);
       this.helperIds.set(key, id);
+      const types = this.types;
       // An ESM import: a later CommonJS transform turns it into a require like any other.
       this.imports.push(
-        t.importDeclaration([t.importSpecifier(t.cloneNode(id), t.identifier(h.name))], t.stringLiteral(h.source)),
+        types.importDeclaration([types.importSpecifier(types.cloneNode(id), types.identifier(h.name))], types.stringLiteral(h.source)),
       );
     }
     return id;
@@ -82,16 +88,17 @@ export class FileSplicer {
     hoistedId: t.Identifier | null,
     loc?: t.SourceLocation | null,
   ): t.Expression {
-    const copy = loc ? cloneAt(code, loc) : t.cloneNode(code, true, true);
+    const types = this.types;
+    const copy = loc ? cloneAt(code, loc) : types.cloneNode(code, true, true);
     // Most hoisted code (a compiled validator, a specialised function) names no placeholder:
     // skip the walk over it, which costs as much as the copy.
-    if (!namesPlaceholders(code)) return copy;
+    if (!namesPlaceholders(code, types)) return copy;
     const byPlaceholder = new Map(helpers.map((h) => [h.placeholder, h]));
-    return replaceIdentifiers(copy, (name) => {
+    return replaceIdentifiers(types, copy, (name) => {
       // Without location: the declaration's maps to the first call site, not to this one.
-      if (name === HOISTED && hoistedId) return t.cloneNode(hoistedId, false, true);
+      if (name === HOISTED && hoistedId) return types.cloneNode(hoistedId, false, true);
       const h = byPlaceholder.get(name);
-      return h ? t.cloneNode(this.helperId(h), false, true) : null;
+      return h ? types.cloneNode(this.helperId(h), false, true) : null;
     });
   }
 }
@@ -99,11 +106,11 @@ export class FileSplicer {
 const namesPlaceholdersMemo = new WeakMap<t.Node, boolean>();
 
 /** Whether template code mentions `$hoisted` or a helper placeholder (memoised per template). */
-function namesPlaceholders(code: t.Node): boolean {
+function namesPlaceholders(code: t.Node, types: typeof t): boolean {
   let r = namesPlaceholdersMemo.get(code);
   if (r === undefined) {
     r = false;
-    t.traverseFast(code, (n) => {
+    types.traverseFast(code, (n) => {
       if (n.type === 'Identifier' && (n.name === HOISTED || n.name.startsWith('$helper'))) r = true;
     });
     namesPlaceholdersMemo.set(code, r);
@@ -120,10 +127,10 @@ function namesPlaceholders(code: t.Node): boolean {
  * otherwise Babel names every identifier after itself): they have no original name, and Node's
  * `--enable-source-maps` would show a parameter's name in place of the hoisted function's own.
  */
-export function stampLoc(root: t.Node, site: t.SourceLocation | null | undefined): void {
+export function stampLoc(types: typeof t, root: t.Node, site: t.SourceLocation | null | undefined): void {
   if (!site) return;
   const { point, unnamed } = points(site);
-  t.traverseFast(root, (n) => {
+  types.traverseFast(root, (n) => {
     if (!n.loc) n.loc = n.type === 'Identifier' ? unnamed : point;
   });
 }

@@ -4,7 +4,7 @@
  * with its placeholders.
  */
 import type { NodePath, Scope } from '@babel/traverse';
-import * as t from '@babel/types';
+import type * as t from '@babel/types';
 import { evaluatesInOrder } from './evaluation-order';
 import { placeholderIndex } from './expansion';
 
@@ -12,16 +12,16 @@ import { placeholderIndex } from './expansion';
  * Replaces referenced identifiers (not property keys or declarations' own names) in `root`,
  * in place; returns the (possibly replaced) root.
  */
-export function replaceIdentifiers(root: t.Expression, replace: (name: string) => t.Expression | null): t.Expression {
+export function replaceIdentifiers(types: typeof t, root: t.Expression, replace: (name: string) => t.Expression | null): t.Expression {
   if (root.type === 'Identifier') return replace(root.name) ?? root;
   const walk = (node: t.Node, grandparent: t.Node | undefined): void => {
-    for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+    for (const key of types.VISITOR_KEYS[node.type] ?? []) {
       const value = (node as unknown as Record<string, unknown>)[key];
       const children = Array.isArray(value) ? value : [value];
       children.forEach((child, i) => {
         if (!child || typeof child !== 'object') return;
         const c = child as t.Node;
-        if (c.type === 'Identifier' && t.isReferenced(c, node, grandparent)) {
+        if (c.type === 'Identifier' && types.isReferenced(c, node, grandparent)) {
           const r = replace(c.name);
           if (r) {
             if (Array.isArray(value)) value[i] = r;
@@ -48,7 +48,7 @@ const enum Purity {
 }
 
 /** Classifies an argument expression. */
-function purity(node: t.Expression, scope: Scope): Purity {
+function purity(node: t.Expression, scope: Scope, types: typeof t): Purity {
   switch (node.type) {
     case 'StringLiteral':
     case 'NumericLiteral':
@@ -64,7 +64,7 @@ function purity(node: t.Expression, scope: Scope): Purity {
     case 'TemplateLiteral':
       return node.expressions.length === 0 ? Purity.Stable : Purity.Effectful;
     case 'UnaryExpression':
-      return (node.operator === '-' || node.operator === '+') && t.isNumericLiteral(node.argument)
+      return (node.operator === '-' || node.operator === '+') && types.isNumericLiteral(node.argument)
         ? Purity.Stable
         : Purity.Effectful;
     case 'RegExpLiteral':
@@ -72,14 +72,14 @@ function purity(node: t.Expression, scope: Scope): Purity {
     case 'ArrowFunctionExpression':
       return Purity.Pure;
     case 'ArrayExpression':
-      return node.elements.every((e) => e === null || (t.isExpression(e) && purity(e, scope) !== Purity.Effectful))
+      return node.elements.every((e) => e === null || (types.isExpression(e) && purity(e, scope, types) !== Purity.Effectful))
         ? Purity.Pure
         : Purity.Effectful;
     case 'ObjectExpression':
       return node.properties.every(
         (p) =>
-          (t.isObjectProperty(p) && !p.computed && t.isExpression(p.value) && purity(p.value, scope) !== Purity.Effectful) ||
-          (t.isObjectMethod(p) && !p.computed),
+          (types.isObjectProperty(p) && !p.computed && types.isExpression(p.value) && purity(p.value, scope, types) !== Purity.Effectful) ||
+          (types.isObjectMethod(p) && !p.computed),
       )
         ? Purity.Pure
         : Purity.Effectful;
@@ -98,15 +98,16 @@ export function substituteArgs(
   inline: t.Expression,
   args: readonly t.Expression[],
   site: NodePath,
-  analysis: InlineAnalysis = analyzeInline(inline),
+  types: typeof t,
+  analysis: InlineAnalysis = analyzeInline(inline, types),
 ): t.Expression {
   const scope = site.scope;
   const uses = args.map((_, i) => analysis.uses.get(i) ?? 0);
   // An argument naming a binding declared inside the expansion would be captured by it
   // (`xs.map((x) => x * $0)` with the argument `x`): such arguments go through temporaries.
   const declared = analysis.declared;
-  const captured = args.map((a) => declared.size > 0 && mentions(a, declared));
-  const kinds = args.map((a, i) => (captured[i] ? Purity.Effectful : purity(a, scope)));
+  const captured = args.map((a) => declared.size > 0 && mentions(a, declared, types));
+  const kinds = args.map((a, i) => (captured[i] ? Purity.Effectful : purity(a, scope, types)));
   const movable = (i: number) => kinds[i] === Purity.Stable || (kinds[i] === Purity.Pure && uses[i] <= 1);
   const effectful = args.map((_, i) => i).filter((i) => !movable(i));
   const used = effectful.filter((i) => uses[i] > 0);
@@ -134,24 +135,24 @@ export function substituteArgs(
       const tmp = scope.generateUidIdentifier('arg');
       value[i] = tmp;
       if (iife) {
-        params.push(t.cloneNode(tmp));
+        params.push(types.cloneNode(tmp));
         iifeArgs.push(args[i]);
       } else {
         scope.push({ id: tmp });
-        prefix.push(t.assignmentExpression('=', t.cloneNode(tmp), args[i]));
+        prefix.push(types.assignmentExpression('=', types.cloneNode(tmp), args[i]));
       }
     }
   }
   const seen = new Array<number>(args.length).fill(0);
-  const body = replaceIdentifiers(inline, (name) => {
+  const body = replaceIdentifiers(types, inline, (name) => {
     const i = placeholderIndex(name);
     if (i === null) return null;
     const v = value[i] as t.Expression;
     // The first use takes the node itself; further uses (stable values and temporaries only) clone it.
-    return seen[i]++ === 0 ? v : t.cloneNode(v, true);
+    return seen[i]++ === 0 ? v : types.cloneNode(v, true);
   });
-  if (iife) return t.callExpression(t.arrowFunctionExpression(params, body), iifeArgs);
-  return prefix.length === 0 ? body : t.sequenceExpression([...prefix, body]);
+  if (iife) return types.callExpression(types.arrowFunctionExpression(params, body), iifeArgs);
+  return prefix.length === 0 ? body : types.sequenceExpression([...prefix, body]);
 }
 
 /** What substitution needs to know about an inline template, computed once per template. */
@@ -170,11 +171,11 @@ const analyses = new WeakMap<t.Expression, InlineAnalysis>();
  * Analyses an inline template once (the plugin keeps templates in memory across files and
  * builds), so that a cache hit only classifies its arguments and copies the template.
  */
-export function analyzeInline(template: t.Expression): InlineAnalysis {
+export function analyzeInline(template: t.Expression, types: typeof t): InlineAnalysis {
   let a = analyses.get(template);
   if (!a) {
     const uses = new Map<number, number>();
-    replaceIdentifiers(t.cloneNode(template, true), (name) => {
+    replaceIdentifiers(types, types.cloneNode(template, true), (name) => {
       const i = placeholderIndex(name);
       if (i !== null) uses.set(i, (uses.get(i) ?? 0) + 1);
       return null;
@@ -182,11 +183,11 @@ export function analyzeInline(template: t.Expression): InlineAnalysis {
     const order = new Map<string, boolean>();
     a = {
       uses,
-      declared: declaredNames(template),
+      declared: declaredNames(template, types),
       inOrder(watched) {
         const key = watched.join(',');
         let r = order.get(key);
-        if (r === undefined) order.set(key, (r = evaluatesInOrder(template, new Set(watched))));
+        if (r === undefined) order.set(key, (r = evaluatesInOrder(template, new Set(watched), types)));
         return r;
       },
     };
@@ -207,20 +208,20 @@ function needsIife(site: NodePath): boolean {
 }
 
 /** Names bound anywhere inside `node` (parameters, declarations, catch clauses). */
-function declaredNames(node: t.Node): Set<string> {
+function declaredNames(node: t.Node, types: typeof t): Set<string> {
   const names = new Set<string>();
-  t.traverseFast(node, (n) => {
-    if (t.isFunction(n) || t.isVariableDeclarator(n) || t.isCatchClause(n) || t.isClass(n)) {
-      const bound = t.isFunction(n) ? [...n.params, ...(t.isFunctionExpression(n) && n.id ? [n.id] : [])] : t.isCatchClause(n) ? (n.param ? [n.param] : []) : [n.id];
-      for (const b of bound) if (b) for (const name of Object.keys(t.getBindingIdentifiers(b as t.Node))) names.add(name);
+  types.traverseFast(node, (n) => {
+    if (types.isFunction(n) || types.isVariableDeclarator(n) || types.isCatchClause(n) || types.isClass(n)) {
+      const bound = types.isFunction(n) ? [...n.params, ...(types.isFunctionExpression(n) && n.id ? [n.id] : [])] : types.isCatchClause(n) ? (n.param ? [n.param] : []) : [n.id];
+      for (const b of bound) if (b) for (const name of Object.keys(types.getBindingIdentifiers(b as t.Node))) names.add(name);
     }
   });
   return names;
 }
 
-function mentions(node: t.Node, names: ReadonlySet<string>): boolean {
+function mentions(node: t.Node, names: ReadonlySet<string>, types: typeof t): boolean {
   let found = false;
-  t.traverseFast(node, (n) => {
+  types.traverseFast(node, (n) => {
     if (n.type === 'Identifier' && names.has(n.name)) found = true;
   });
   return found;

@@ -6,7 +6,8 @@
  * @packageDocumentation
  */
 import { readLocalDigestKey } from '../../deps/env-digest';
-import { babelMajor } from '../babel-core';
+import { babelRuntime } from '../../build/babel-runtime';
+import { projectBabel } from '../babel-core';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';
 import { table, truncate } from '../format';
@@ -42,9 +43,9 @@ export function verify(ctx: CommandContext, pattern: string | undefined, options
     if (pattern !== undefined && recorded.length === 0) {
       throw new CliError(`no cached macro matches "${pattern}" in ${ctx.cacheDir} (\`cached-macros stats\` lists them)`);
     }
-    const major = babelMajor(ctx.cwd);
+    const babel = babelRuntime(projectBabel(ctx.cwd));
     const envKey = readLocalDigestKey(ctx.cacheDir);
-    return recorded.map((r) => ({ macroId: r.macroId, results: verifyMacro(r, store.entriesOf(r.macroId), ctx.cwd, major, envKey) }));
+    return recorded.map((r) => ({ macroId: r.macroId, results: verifyMacro(r, store.entriesOf(r.macroId), ctx.cwd, babel, envKey) }));
   }, { readOnly: true });
   if (results === null) {
     if (pattern !== undefined) throw new CliError(`no store in ${ctx.cacheDir}`);
