@@ -207,7 +207,7 @@ function needsIife(site: NodePath): boolean {
 }
 
 /** Names bound anywhere inside `node` (parameters, declarations, catch clauses). */
-function declaredNames(node: t.Node): Set<string> {
+export function declaredNames(node: t.Node): Set<string> {
   const names = new Set<string>();
   t.traverseFast(node, (n) => {
     if (t.isFunction(n) || t.isVariableDeclarator(n) || t.isCatchClause(n) || t.isClass(n)) {

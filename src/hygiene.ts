@@ -1,0 +1,66 @@
+/**
+ * Hygiene: free identifiers in expansion code (`String`, `Math`, `JSON`…) mean the globals the
+ * macro author meant, whatever the call site binds. Expansions are shared across files and call
+ * sites, so the code cannot adapt to each site; instead a local binding that would capture one
+ * of its free names is renamed (`scope.rename`, as Babel does for its helpers), together with
+ * every reference to it, before the expansion is spliced in.
+ * @packageDocumentation
+ */
+import type { NodePath } from '@babel/traverse';
+import * as t from '@babel/types';
+import { HOISTED, placeholderIndex, type ExpansionTemplate } from './expansion';
+import { declaredNames } from './substitute';
+
+const memo = new WeakMap<t.Expression, readonly string[]>();
+
+/**
+ * Names `code` refers to without binding them, placeholders and helper identifiers excepted
+ * (memoised per template). A name bound anywhere in the code counts as bound (conservative).
+ */
+export function freeNames(code: t.Expression, template: ExpansionTemplate): readonly string[] {
+  let names = memo.get(code);
+  if (!names) {
+    const declared = declaredNames(code);
+    const helpers = new Set(template.helpers.map((h) => h.placeholder));
+    const out = new Set<string>();
+    const walk = (node: t.Node, parent: t.Node | undefined, grand: t.Node | undefined): void => {
+      if (node.type === 'Identifier' && (!parent || t.isReferenced(node, parent, grand))) out.add(node.name);
+      for (const key of t.VISITOR_KEYS[node.type] ?? []) {
+        const value = (node as unknown as Record<string, unknown>)[key];
+        for (const child of Array.isArray(value) ? value : [value]) {
+          if (child && typeof (child as t.Node).type === 'string') walk(child as t.Node, node, parent);
+        }
+      }
+    };
+    walk(code, undefined, undefined);
+    names = [...out].filter((n) => !declared.has(n) && n !== HOISTED && placeholderIndex(n) === null && !helpers.has(n));
+    memo.set(code, names);
+  }
+  return names;
+}
+
+/**
+ * Renames the bindings that would capture a free name of the expansion at `site`: for inline
+ * code, any binding visible there; for hoisted code (placed at the top of the program), a
+ * program-level one. `isMacro` tells a macro import's binding: an expansion naming one cannot
+ * work (the import is removed), so `onMacro` is called for it instead (it throws).
+ */
+export function protectFreeNames(
+  site: NodePath,
+  program: NodePath<t.Program>,
+  template: ExpansionTemplate,
+  isMacro: (binding: { path: NodePath }) => boolean,
+  onMacro: (name: string) => never,
+): void {
+  const check = (code: t.Expression | null, scope: NodePath['scope']) => {
+    if (!code) return;
+    for (const name of freeNames(code, template)) {
+      const binding = scope.getBinding(name);
+      if (!binding) continue;
+      if (isMacro(binding)) onMacro(name);
+      binding.scope.rename(name);
+    }
+  };
+  check(template.inline, site.scope);
+  check(template.hoist, program.scope);
+}
