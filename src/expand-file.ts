@@ -125,9 +125,10 @@ export function expandFile(
     return !!decl?.isImportDeclaration() && isMacroSource(decl.node.source.value, build.options);
   };
   for (const [site, group] of sites) {
-    protectFreeNames(site.path, program, group.template as ExpansionTemplate, isMacroBinding, (name) => {
+    const isMacro = (name: string, b: { path: NodePath } | undefined) => (b ? isMacroBinding(b) : build.definition(group.def.module, name) !== null);
+    protectFreeNames(site.path, program, group.template as ExpansionTemplate, isMacro, (name) => {
       throw site.path.buildCodeFrameError(
-        `The expansion of the macro ${site.displayName} for the signature ${group.sig.key} refers to \`${name}\`, a macro imported in this file: ` +
+        `The expansion of the macro ${site.displayName} for the signature ${group.sig.key} refers to \`${name}\`, a macro: ` +
           'expansions are not expanded again, so a macro cannot call itself or another macro through its expansion. Compute the value in the generator instead.',
       );
     });

@@ -42,23 +42,23 @@ export function freeNames(code: t.Expression, template: ExpansionTemplate): read
 /**
  * Renames the bindings that would capture a free name of the expansion at `site`: for inline
  * code, any binding visible there; for hoisted code (placed at the top of the program), a
- * program-level one. `isMacro` tells a macro import's binding: an expansion naming one cannot
- * work (the import is removed), so `onMacro` is called for it instead (it throws).
+ * program-level one. `isMacro` tells whether a free name stands for a macro (a macro import's
+ * binding, or an export of the expanding macro's module): an expansion naming one cannot work
+ * (macro imports are removed), so `onMacro` is called for it instead (it throws).
  */
 export function protectFreeNames(
   site: NodePath,
   program: NodePath<t.Program>,
   template: ExpansionTemplate,
-  isMacro: (binding: { path: NodePath }) => boolean,
+  isMacro: (name: string, binding: { path: NodePath } | undefined) => boolean,
   onMacro: (name: string) => never,
 ): void {
   const check = (code: t.Expression | null, scope: NodePath['scope']) => {
     if (!code) return;
     for (const name of freeNames(code, template)) {
       const binding = scope.getBinding(name);
-      if (!binding) continue;
-      if (isMacro(binding)) onMacro(name);
-      binding.scope.rename(name);
+      if (isMacro(name, binding)) onMacro(name);
+      binding?.scope.rename(name);
     }
   };
   check(template.inline, site.scope);
