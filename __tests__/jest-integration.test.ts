@@ -206,3 +206,32 @@ describe('the dependency manifest the transformer keys on', () => {
     expect(read.has('/torn.macro.js')).toBe(false);
   });
 });
+
+test('a babel-plugin-macros createMacro macro that reads a file and a variable: changing either re-transforms its caller', () => {
+  const createMacro = JSON.stringify(require.resolve('babel-plugin-macros'));
+  write(
+    'macros/raw.macro.js',
+    `const { createMacro } = require(${createMacro});
+const fs = require('fs');
+const path = require('path');
+module.exports = createMacro(({ references, babel }) => {
+  const text = fs.readFileSync(path.join(__dirname, '..', 'data', 'raw.txt'), 'utf8').trim() + ':' + (process.env.CM_RAW_SUFFIX || 'none');
+  for (const ref of references.default) ref.parentPath.replaceWith(babel.types.stringLiteral(text));
+});
+`,
+  );
+  write('data/raw.txt', 'raw1\n');
+  write('src/f.js', `import raw from '../macros/raw.macro';\nexport const f = raw();\n`);
+  write('f.test.js', `import fs from 'fs';\nimport { f } from './src/f';\ntest('f', () => { fs.writeFileSync(__dirname + '/out/f.json', JSON.stringify(f)); });\n`);
+  const f = () => JSON.parse(fs.readFileSync(path.join(dir, 'out', 'f.json'), 'utf8')) as string;
+  jest();
+  expect(f()).toBe('raw1:none');
+  expect(jest().transformed).toEqual(['b.js', 'd.js', 'e.js', 'f.js']); // reads first seen by the run before
+  expect(jest().transformed).toEqual([]);
+  write('data/raw.txt', 'raw2\n');
+  expect(jest().transformed).toEqual(['f.js']);
+  expect(f()).toBe('raw2:none');
+  const withEnv = jest(undefined, { CM_RAW_SUFFIX: 'env' });
+  expect(withEnv.transformed).toEqual(['f.js']);
+  expect(f()).toBe('raw2:env');
+});

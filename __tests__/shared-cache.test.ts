@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
+import { dependencyFile, dependencyPath } from '../src/generate/context';
 import { closeAllStores } from '../src/store';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 
@@ -74,6 +76,30 @@ const generated = (r: FileResult) => r.report?.macros['./macros/data.macro']?.ge
 afterAll(() => {
   closeAllStores();
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('stored dependency paths', () => {
+  const segment = fc.stringMatching(/^[a-z.][a-z0-9._-]{0,6}$/).filter((s) => s !== '.' && s !== '..');
+  const segments = fc.array(segment, { minLength: 1, maxLength: 4 });
+
+  it('name the same file again from the root; relative (posix) inside the root, absolute outside', () => {
+    fc.assert(
+      fc.property(segments, segments, fc.boolean(), (rootParts, fileParts, inside) => {
+        const rootDir = path.join(path.sep, 'r', ...rootParts);
+        const abs = inside ? path.join(rootDir, ...fileParts) : path.join(path.sep, 'elsewhere', ...fileParts);
+        const stored = dependencyPath(rootDir, abs);
+        expect(dependencyFile(rootDir, stored)).toBe(abs);
+        expect(path.isAbsolute(stored)).toBe(!inside);
+        if (inside) expect(stored).toBe(fileParts.join('/'));
+      }),
+    );
+  });
+
+  it('another checkout resolves a stored path to its own file', () => {
+    expect(dependencyFile('/work/b', dependencyPath('/work/a', '/work/a/data/x.json'))).toBe('/work/b/data/x.json');
+    expect(dependencyPath('/work/a', '/work/a/..data/x')).toBe('..data/x');
+    expect(dependencyPath('/work/a', '/work/x')).toBe('/work/x');
+  });
 });
 
 describe('two checkouts sharing one cache directory', () => {

@@ -190,3 +190,28 @@ test('watch mode: an edited macro is loaded afresh in the next rebuild, the epoc
     await new Promise((r) => child.once('exit', r));
   }
 });
+
+test('with cacheDirectory: true, a babel-plugin-macros createMacro macro that reads a file gets the new content after the file changes', () => {
+  write(
+    'macros/raw.macro.js',
+    `const { createMacro } = require(${JSON.stringify(require.resolve('babel-plugin-macros'))});
+const fs = require('fs');
+const path = require('path');
+module.exports = createMacro(({ references, babel }) => {
+  const text = fs.readFileSync(path.join(__dirname, '..', 'data', 'raw.txt'), 'utf8').trim();
+  for (const ref of references.default) ref.parentPath.replaceWith(babel.types.stringLiteral(text));
+});
+`,
+  );
+  write('data/raw.txt', 'raw1\n');
+  write('src/f.js', `import raw from '../macros/raw.macro';\nexport const f = raw();\n`);
+  write('src/index.js', `export { a } from './a';\nexport { f } from './f';\n`);
+  expect(build(true).values).toMatchObject({ f: 'raw1' });
+  build(true);
+  expect(build(true).transformed).toEqual([]);
+  write('data/raw.txt', 'raw2\n');
+  const after = build(true);
+  expect(after.values).toMatchObject({ f: 'raw2' });
+  expect(after.transformed).toContain('f.js');
+  expect(build(true).fileDependencies).toContain('data/raw.txt');
+});

@@ -152,9 +152,22 @@ export class Build {
    * become watched (see {@link changedFile}) and everything is recorded in {@link observed}.
    */
   noteReads(def: MacroDefinition, deps: readonly Dependency[]): void {
-    const local = deps.map((d) => (d.kind === 'file' ? { ...d, path: dependencyFile(this.root, d.path) } : d));
-    for (const d of local) if (d.kind === 'file' && !this.watched.has(d.path)) this.watched.set(d.path, statSnapshot([d.path]));
-    this.observed.reads(def.module.file, local);
+    const files = deps.flatMap((d) => (d.kind === 'file' ? [dependencyFile(this.root, d.path)] : []));
+    this.noteModuleReads(def.module.file, files, deps.flatMap((d) => (d.kind === 'env' ? [d.name] : [])));
+  }
+
+  /**
+   * Notes files (absolute) and environment variables read on behalf of the macro module at
+   * `moduleFile` (a babel-plugin-macros `createMacro` run, or an expansion): the files become
+   * watched and everything is recorded in {@link observed}.
+   */
+  noteModuleReads(moduleFile: string, files: readonly string[], env: readonly string[]): void {
+    for (const f of files) if (!this.watched.has(f)) this.watched.set(f, statSnapshot([f]));
+    // `observed` keeps names only: the hash of a Dependency is not used there.
+    this.observed.reads(moduleFile, [
+      ...files.map((path): Dependency => ({ kind: 'file', path, hash: '' })),
+      ...env.map((name): Dependency => ({ kind: 'env', name, hash: '' })),
+    ]);
   }
 
   /** Content hash of a dependency file (a stored path: see {@link dependencyFile}), memoised for the build. */

@@ -15,6 +15,8 @@ import type * as t from '@babel/types';
 import path from 'path';
 import type { Build } from '../build/build';
 import type { MacroModule } from '../load/macro-loader';
+import { track, type ReadRecorder } from '../generate/tracking';
+import { ENV_LISTING } from '../deps/observed-dependencies';
 import type { MacroReport } from '../api/types';
 import { macroConfig, MacroConfigError } from './config';
 import { framed, macroFailure } from './errors';
@@ -47,10 +49,11 @@ export function runBabelMacros(program: NodePath<t.Program>, host: CompatHost): 
     ImportDeclaration(decl) {
       const source = decl.node.source.value;
       if (!host.isMacroSource(source)) return;
-      const macro = babelMacroOf(host.load(source, decl.get('source'), decl).exports);
+      const mod = host.load(source, decl.get('source'), decl);
+      const macro = babelMacroOf(mod.exports);
       if (!macro) return; // a Generator module: expanded after this pass
       runs++;
-      if (!keepsImports(apply(macro, importDeclaration(decl), host))) decl.remove();
+      if (!keepsImports(apply(macro, mod.file, importDeclaration(decl), host))) decl.remove();
     },
     VariableDeclaration(declaration) {
       const requires = declaration
@@ -59,14 +62,15 @@ export function runBabelMacros(program: NodePath<t.Program>, host: CompatHost): 
         .filter((pair): pair is readonly [NodePath<t.VariableDeclarator>, string] => pair[1] !== null);
       for (const [declarator, source] of requires) {
         const call = declarator.get('init') as NodePath<t.CallExpression>;
-        const macro = babelMacroOf(host.load(source, call.get('arguments')[0], call).exports);
+        const mod = host.load(source, call.get('arguments')[0], call);
+        const macro = babelMacroOf(mod.exports);
         if (!macro) {
           throw call.buildCodeFrameError(
             `'${source}' is not a babel-plugin-macros macro (made with createMacro): only those can be loaded with require(). Import Generator macros with an import declaration.`,
           );
         }
         runs++;
-        if (!keepsImports(apply(macro, requireDeclaration(declarator, source), host))) declarator.remove();
+        if (!keepsImports(apply(macro, mod.file, requireDeclaration(declarator, source), host))) declarator.remove();
       }
     },
   };
@@ -89,7 +93,7 @@ function mayUseBabelMacros(program: NodePath<t.Program>, host: CompatHost): bool
 }
 
 /** One run of a macro for one declaration, with babel-plugin-macros' arguments. */
-function apply(macro: BabelMacro, decl: MacroDeclaration, host: CompatHost): unknown {
+function apply(macro: BabelMacro, moduleFile: string, decl: MacroDeclaration, host: CompatHost): unknown {
   const { references, count } = collectReferences(decl);
   const dir = host.filename ? path.dirname(path.resolve(host.cwd, host.filename)) : host.cwd;
   let config: Record<string, unknown> | undefined;
@@ -105,15 +109,37 @@ function apply(macro: BabelMacro, decl: MacroDeclaration, host: CompatHost): unk
   report.calls += count;
   report.generated++;
   const started = performance.now();
+  const reads = new Reads();
   try {
     // As babel-plugin-macros: refresh scope information that plugins running earlier (or the
     // previous macro) may have left stale after replacing a path with itself (import-all.macro#7).
     const file = host.state.file as unknown as { scope: { path: NodePath } };
     file.scope.path.traverse({ Identifier() {} });
-    return macro({ references, source: decl.source, state: host.state, babel: host.babel, config, isBabelMacrosCall: true });
+    // What the macro reads (a data file, a variable) decides its output like its own code does:
+    // recorded for this build, so Jest keys and babel-loader's external dependencies cover it
+    // (babel-plugin-macros' "cache problem").
+    return track(reads, () =>
+      macro({ references, source: decl.source, state: host.state, babel: host.babel, config, isBabelMacrosCall: true }),
+    );
   } catch (e) {
     throw macroFailure(e, decl.source, decl.at);
   } finally {
     report.generateMs += performance.now() - started;
+    host.build.noteModuleReads(moduleFile, [...reads.files], [...reads.env]);
+  }
+}
+
+/** Files and environment variables a createMacro macro read with plain `fs` / `process.env`. */
+class Reads implements ReadRecorder {
+  readonly files = new Set<string>();
+  readonly env = new Set<string>();
+  fileRead(absPath: string): void {
+    this.files.add(absPath);
+  }
+  envRead(name: string): void {
+    this.env.add(name);
+  }
+  envListed(): void {
+    this.env.add(ENV_LISTING); // the names of the variables: see deps/observed-dependencies.ts
   }
 }

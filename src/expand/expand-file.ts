@@ -20,6 +20,7 @@ import { exportOf, resolveMacro, type MacroModule } from '../load/macro-loader';
 import { isMacroSource } from '../build/options';
 import { applyConstArgs, describeSignature, inferArgType, makeSignature, signatureHint, tagArgTypes } from '../signature';
 import { FileSplicer } from '../template/splice';
+import { protectFreeNames } from '../template/hygiene';
 import type { Entry } from '../store/types';
 import type { FileReport, MacroReport } from '../api/types';
 
@@ -112,6 +113,25 @@ export function expandFile(
       writes.push({ ...key, expansion: serialized, deps });
       memoryTier.set(memoryKey(build, key), { template: group.template, deps });
     }
+  }
+
+  // Hygiene (see hygiene.ts), before any code is spliced in. An expansion naming a macro of
+  // this file is rejected rather than expanded again: it is shared across files, where that
+  // name may mean another macro or nothing, and re-expanding generated code would need
+  // signature inference over it and a termination argument; the generator can compute the
+  // value itself.
+  const isMacroBinding = (b: { path: NodePath }) => {
+    const decl = b.path.parentPath;
+    return !!decl?.isImportDeclaration() && isMacroSource(decl.node.source.value, build.options);
+  };
+  for (const [site, group] of sites) {
+    const isMacro = (name: string, b: { path: NodePath } | undefined) => (b ? isMacroBinding(b) : build.definition(group.def.module, name) !== null);
+    protectFreeNames(site.path, program, group.template as ExpansionTemplate, isMacro, (name) => {
+      throw site.path.buildCodeFrameError(
+        `The expansion of the macro ${site.displayName} for the signature ${group.sig.key} refers to \`${name}\`, a macro: ` +
+          'expansions are not expanded again, so a macro cannot call itself or another macro through its expansion. Compute the value in the generator instead.',
+      );
+    }, build.babel.types);
   }
 
   // Splice innermost call sites first, so an outer macro's arguments already hold expanded code.

@@ -46,7 +46,7 @@ export function envUpToDate(d: Dependency & { kind: 'env' | 'env-list' }): boole
  */
 export function dependencyPath(root: string, abs: string): string {
   const rel = path.relative(root, abs);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return abs;
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return abs;
   return rel.split(path.sep).join('/');
 }
 

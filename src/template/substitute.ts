@@ -208,7 +208,7 @@ function needsIife(site: NodePath): boolean {
 }
 
 /** Names bound anywhere inside `node` (parameters, declarations, catch clauses). */
-function declaredNames(node: t.Node, types: typeof t): Set<string> {
+export function declaredNames(node: t.Node, types: typeof t): Set<string> {
   const names = new Set<string>();
   types.traverseFast(node, (n) => {
     if (types.isFunction(n) || types.isVariableDeclarator(n) || types.isCatchClause(n) || types.isClass(n)) {
