@@ -9,6 +9,7 @@ import path from 'path';
 import { parse } from '@babel/parser';
 import * as t from '@babel/types';
 import { hash } from './hash';
+import { isTranspiled, resolveTypeScriptFile } from './load/typescript';
 
 /** The files making up a macro definition and their combined hash. */
 export interface ModuleGraph {
@@ -35,7 +36,8 @@ export function moduleGraph(entry: string): ModuleGraph {
     seen.add(file);
     if (!/\.[cm]?[jt]s$/.test(file)) continue;
     for (const spec of localSpecifiers(fs.readFileSync(file, 'utf8'), file)) {
-      const resolved = resolveLocal(spec, path.dirname(file));
+      // A TypeScript/ES module macro's requires resolve as its loader resolves them.
+      const resolved = isTranspiled(file) ? resolveTypeScriptFile(spec, path.dirname(file)) : resolveLocal(spec, path.dirname(file));
       if (resolved && !resolved.split(path.sep).includes('node_modules')) queue.push(resolved);
     }
   }
@@ -69,7 +71,7 @@ function localSpecifiers(source: string, filename: string): string[] {
       sourceType: 'unambiguous',
       sourceFilename: filename,
       errorRecovery: true,
-      plugins: filename.endsWith('.ts') ? ['typescript'] : [],
+      plugins: /\.[cm]?ts$/.test(filename) ? ['typescript'] : [],
     });
   } catch {
     return []; // an unparsable module fails at require time with a better message

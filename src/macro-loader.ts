@@ -8,6 +8,7 @@ import path from 'path';
 import { findPackageJson, moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
 import { hash } from './hash';
 import { isCachedGeneratorClass, isGeneratorClass, type GeneratorClass } from './generator';
+import { isTranspiled, loadTranspiled, resolveTypeScriptFile } from './load/typescript';
 
 /** A loaded macro module. */
 export interface MacroModule {
@@ -41,7 +42,14 @@ const loaded = new Map<string, MacroModule>();
 /** Resolves an import source as Node would from the importing file. */
 export function resolveMacro(source: string, filename: string | undefined, cwd: string): string {
   const from = filename ? path.dirname(filename) : cwd;
-  return nodeRequire.resolve(source, { paths: [from] });
+  try {
+    return nodeRequire.resolve(source, { paths: [from] });
+  } catch (e) {
+    // TypeScript macros: `./sql.macro` names `sql.macro.ts` (Node's resolution has no `.ts`).
+    const ts = resolveTypeScriptFile(source, from);
+    if (ts) return ts;
+    throw e;
+  }
 }
 
 /** Loads (or reuses, when its files are unchanged) the macro module at `file`. */
@@ -52,7 +60,8 @@ export function loadMacroModule(file: string, cwd: string): MacroModule {
   const graph = moduleGraph(file);
   // Take the snapshot before requiring so an edit racing with the load is seen next time.
   const snapshot = statSnapshot(graph.files);
-  const exports = nodeRequire(file) as Record<string, unknown>;
+  // TypeScript and ES module macros are compiled to CommonJS first (see load/typescript.ts).
+  const exports = (isTranspiled(file) ? loadTranspiled(file) : nodeRequire(file)) as Record<string, unknown>;
   const mod: MacroModule = { file, exports, graph, snapshot, id: moduleId(file, cwd) };
   loaded.set(file, mod);
   return mod;
