@@ -140,6 +140,21 @@ describe('TypeScript and ES module macros in plain Node', () => {
   });
 });
 
+it('a syntax error in a JavaScript macro module is framed in that file too', async () => {
+  write('macros/js.macro.js', `const { Generator } = require(${PLUGIN});\nmodule.exports = class extends Generator {\n  generate() { return fn(1, 2; }\n};\n`);
+  write('app.js', `import js from './macros/js.macro';\njs();\n`);
+  const watch = watchProcess();
+  try {
+    const r = await watch.build();
+    expect(r.ok).toBe(false);
+    const message = stripAnsi(r.error as string);
+    expect(message).toContain(`The macro module './macros/js.macro' failed to load: ${path.join(fs.realpathSync(dir), 'macros', 'js.macro.js')}:3:`);
+    expect(message.split('\n').filter((l) => /^>\s*\d+ \|/.test(l))).toEqual(['> 3 |   generate() { return fn(1, 2; }']);
+  } finally {
+    watch.stop();
+  }
+});
+
 describe('TypeScript resolution of macro files', () => {
   it('prefers TypeScript sources in TypeScript order, maps .js-family names to their sources, finds index files', () => {
     write('r/a.ts', '');

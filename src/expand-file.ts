@@ -16,7 +16,7 @@ import { entryKey, type Group } from './group';
 import { debug } from './log';
 import { hitsByMacro, lookUp, memoryKey } from './lookup';
 import { babelMacroOf, runBabelMacros } from './compat/babel-plugin-macros';
-import { MacroSyntaxError } from './load/typescript';
+import { nodeSyntaxError } from './load/typescript';
 import { exportOf, resolveMacro, type MacroModule } from './macro-loader';
 import { isMacroSource } from './options';
 import { applyConstArgs, describeSignature, inferArgType, makeSignature, signatureHint, tagArgTypes } from './signature';
@@ -161,7 +161,8 @@ function loadImported(source: string, sourcePath: NodePath, decl: NodePath, file
     return build.module(file, cwd);
   } catch (e) {
     // A syntax error in the macro module is framed in that file, where the fix is.
-    if (e instanceof MacroSyntaxError) throw Object.assign(e, { message: `The macro module '${source}' failed to load: ${e.message}` });
+    const syntax = nodeSyntaxError(e);
+    if (syntax) throw Object.assign(syntax, { message: `The macro module '${source}' failed to load: ${syntax.message}` });
     throw decl.buildCodeFrameError(`The macro module '${source}' failed to load: ${(e as Error).message}`);
   }
 }

@@ -150,3 +150,26 @@ function syntaxError(record: string, source: string, file: string): Error {
   const frame = codeFrameColumns(source, { start: { line, column } }, { highlightCode: false });
   return new MacroSyntaxError(`${file}:${line}:${column}: ${reason}\n${frame}`, file, line, column);
 }
+
+/**
+ * Node's SyntaxError from compiling a JavaScript macro module (its stack starts with
+ * `file:line`, the line and a caret) as a {@link MacroSyntaxError} framed in that file; null for
+ * any other error.
+ */
+export function nodeSyntaxError(e: unknown): MacroSyntaxError | null {
+  if (e instanceof MacroSyntaxError) return e;
+  if (!(e instanceof SyntaxError) || typeof e.stack !== 'string') return null;
+  const [where, , caret] = e.stack.split('\n');
+  const m = /^(\/.+|[A-Za-z]:\\.+):(\d+)$/.exec(where ?? '');
+  if (!m) return null;
+  let source: string;
+  try {
+    source = fs.readFileSync(m[1], 'utf8');
+  } catch {
+    return null;
+  }
+  const line = Number(m[2]);
+  const column = Math.max(0, (caret ?? '').indexOf('^')) + 1;
+  const frame = codeFrameColumns(source, { start: { line, column } }, { highlightCode: false });
+  return new MacroSyntaxError(`${m[1]}:${line}:${column}: ${e.message}\n${frame}`, m[1], line, column);
+}
