@@ -7,13 +7,19 @@ import { spawnSync } from 'node:child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { DependencyManifest } from '../src/dependency-manifest';
+import { createTransformer } from '../src/metro';
 import { projectFiles } from './helpers/temp-project';
 
 const DRIVER = path.join(__dirname, 'helpers', 'metro-driver.js');
 const DIST = path.resolve(__dirname, '..', 'dist');
+// Several bundler starts per test, on a shared 2-core machine.
+jest.setTimeout(180_000);
+
 let dir = '';
 const { write, edit } = projectFiles(() => dir);
 
+/** The project's Babel config (default plugin options) and transformer: this package's default export, or the upstream alone. */
 function writeProject(root: string, transformer: 'wrapper' | 'upstream'): void {
   const w = (rel: string, text: string) => {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
@@ -22,12 +28,12 @@ function writeProject(root: string, transformer: 'wrapper' | 'upstream'): void {
   w('package.json', JSON.stringify({ name: 'metro-app', version: '1.0.0' }));
   w(
     'babel.config.js',
-    `module.exports = { plugins: [[${JSON.stringify(path.join(DIST, 'index.js'))}, { cacheDir: '.cache/macros' }], ${JSON.stringify(require.resolve('@babel/plugin-transform-modules-commonjs'))}] };\n`,
+    `module.exports = { plugins: [${JSON.stringify(path.join(DIST, 'index.js'))}, ${JSON.stringify(require.resolve('@babel/plugin-transform-modules-commonjs'))}] };\n`,
   );
   w(
     'transformer.js',
     transformer === 'wrapper'
-      ? `module.exports = require(${JSON.stringify(path.join(DIST, 'metro.js'))}).createTransformer({ upstream: ${JSON.stringify(require.resolve('metro-babel-transformer'))}, pluginOptions: { cacheDir: '.cache/macros' } });\n`
+      ? `module.exports = require(${JSON.stringify(path.join(DIST, 'metro.js'))});\n`
       : `module.exports = require(${JSON.stringify(require.resolve('metro-babel-transformer'))});\n`,
   );
 }
@@ -98,5 +104,32 @@ describe('babel-plugin-cached-macros/metro', () => {
     expect(textOf(metroBuild(dir, cache))).toBe('"hello v1"');
     edit('data/msg.txt', 'hello', 'bonjour');
     expect(textOf(metroBuild(dir, cache))).toBe('"hello v1"');
+  });
+});
+
+describe('createTransformer', () => {
+  it('keys on the content of recorded definition files and dependencies and on recorded env values, not on their stats', () => {
+    const cacheDir = path.join(dir, '.cache');
+    const macro = path.join(dir, 'macros/message.macro.js');
+    const data = path.join(dir, 'data/msg.txt');
+    DependencyManifest.at(cacheDir).record([[macro, { graph: new Set([macro]), files: new Set([data]), env: new Set(['CM_METRO_TEST']) }]]);
+    const t = createTransformer({ upstream: require.resolve('metro-babel-transformer'), pluginOptions: { cacheDir } });
+    const key = () => t.getCacheKey({ projectRoot: dir });
+    const original = key();
+    edit('data/msg.txt', 'hello', 'bonjour');
+    const edited = key();
+    expect(edited).not.toBe(original);
+    edit('data/msg.txt', 'bonjour', 'hello'); // same content, newer mtime
+    expect(key()).toBe(original);
+    edit('macros/message.macro.js', "' v1'", "' v2'");
+    expect(key()).not.toBe(original);
+    edit('macros/message.macro.js', "' v2'", "' v1'");
+    process.env.CM_METRO_TEST = 'on';
+    try {
+      expect(key()).not.toBe(original);
+    } finally {
+      delete process.env.CM_METRO_TEST;
+    }
+    expect(key()).toBe(original);
   });
 });

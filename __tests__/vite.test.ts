@@ -11,6 +11,9 @@ import { projectFiles } from './helpers/temp-project';
 
 const DRIVER = path.join(__dirname, 'helpers', 'vite-driver.mjs');
 const PLUGIN = JSON.stringify(path.resolve(__dirname, '..', 'dist', 'index.js'));
+// Several bundler starts per test, on a shared 2-core machine.
+jest.setTimeout(180_000);
+
 let dir = '';
 const { write, edit } = projectFiles(() => dir);
 

@@ -47,19 +47,21 @@ export interface MetroBabelTransformer {
 
 const DEFAULT_UPSTREAMS = ['@react-native/metro-babel-transformer', 'metro-babel-transformer'];
 
-/** Loads the upstream transformer, resolved from `root` (the project). */
+/** Loads the upstream transformer, resolved from `root` (the project), else from this package. */
 function loadUpstream(name: string | undefined, root: string): MetroBabelTransformer {
-  const req = createRequire(path.join(root, 'package.json'));
+  const requires = [createRequire(path.join(root, 'package.json')), require];
   const names = name ? [name] : DEFAULT_UPSTREAMS;
   for (const candidate of names) {
-    let resolved: string;
-    try {
-      resolved = req.resolve(candidate);
-    } catch {
-      continue;
+    for (const req of requires) {
+      let resolved: string;
+      try {
+        resolved = req.resolve(candidate);
+      } catch {
+        continue;
+      }
+      const mod = req(resolved) as MetroBabelTransformer & { default?: MetroBabelTransformer };
+      return typeof mod.transform === 'function' ? mod : (mod.default as MetroBabelTransformer);
     }
-    const mod = req(resolved) as MetroBabelTransformer & { default?: MetroBabelTransformer };
-    return typeof mod.transform === 'function' ? mod : (mod.default as MetroBabelTransformer);
   }
   throw new Error(`babel-plugin-cached-macros/metro: cannot find the upstream transformer (${names.join(' or ')}) from ${root}: install it or name it with the "upstream" option`);
 }
