@@ -103,8 +103,8 @@ export interface ResolvedOptions {
   readonly watchdogMs: number | null;
 }
 
-/** Ends in `.macro` or `/macro`, optionally with a `.js`, `.cjs` or `.ts` extension. */
-export const DEFAULT_MACRO_PATTERN = /[./]macro(\.c?js|\.ts)?$/;
+/** Ends in `.macro` or `/macro`, optionally with a `.js`, `.cjs`, `.mjs`, `.ts`, `.cts` or `.mts` extension. */
+export const DEFAULT_MACRO_PATTERN = /[./]macro(\.[cm]?[jt]s)?$/;
 
 const KNOWN = ['cacheDir', 'store', 'macroPattern', 'macros', 'verify', 'babelMacros', 'remote', 'watchdogMs'] as const;
 const REMOTE_KNOWN = ['url', 'namespace', 'signingKey', 'publicKeys', 'privateKey', 'readOnly', 'signLocal', 'timeoutMs', 'connectTimeoutMs'] as const;

@@ -16,6 +16,7 @@ import { entryKey, type Group } from './group';
 import { debug } from '../util/log';
 import { hitsByMacro, lookUp, memoryKey } from './lookup';
 import { babelMacroOf, runBabelMacros } from '../compat/babel-plugin-macros';
+import { nodeSyntaxError } from '../load/typescript';
 import { exportOf, resolveMacro, type MacroModule } from '../load/macro-loader';
 import { isMacroSource } from '../build/options';
 import { applyConstArgs, describeSignature, inferArgType, makeSignature, signatureHint, tagArgTypes } from '../signature';
@@ -179,6 +180,9 @@ function loadImported(source: string, sourcePath: NodePath, decl: NodePath, file
   try {
     return build.module(file, cwd);
   } catch (e) {
+    // A syntax error in the macro module is framed in that file, where the fix is.
+    const syntax = nodeSyntaxError(e);
+    if (syntax) throw Object.assign(syntax, { message: `The macro module '${source}' failed to load: ${syntax.message}` });
     throw decl.buildCodeFrameError(`The macro module '${source}' failed to load: ${(e as Error).message}`);
   }
 }

@@ -11,6 +11,7 @@ import { parse } from '@babel/parser';
 import * as t from '@babel/types';
 import { hash } from '../util/hash';
 import { untracked } from '../generate/tracking';
+import { isTranspiled, resolveTypeScriptFile } from './typescript';
 import type { Dependency } from '../api/types';
 
 /** The files making up a macro definition and their combined hash. */
@@ -41,7 +42,8 @@ export function moduleGraph(entry: string): ModuleGraph {
     seen.add(file);
     if (!/\.[cm]?[jt]s$/.test(file)) continue;
     for (const spec of localSpecifiers(fs.readFileSync(file, 'utf8'), file)) {
-      const resolved = resolveLocal(spec, path.dirname(file));
+      // A TypeScript/ES module macro's requires resolve as its loader resolves them.
+      const resolved = isTranspiled(file) ? resolveTypeScriptFile(spec, path.dirname(file)) : resolveLocal(spec, path.dirname(file));
       if (resolved && (isOwn(resolved) || !resolved.split(path.sep).includes('node_modules'))) queue.push(resolved);
     }
   }
@@ -107,7 +109,7 @@ function localSpecifiers(source: string, filename: string): string[] {
       sourceType: 'unambiguous',
       sourceFilename: filename,
       errorRecovery: true,
-      plugins: filename.endsWith('.ts') ? ['typescript'] : [],
+      plugins: /\.[cm]?ts$/.test(filename) ? ['typescript'] : [],
     });
   } catch {
     return []; // an unparsable module fails at require time with a better message

@@ -12,6 +12,7 @@ import { envHash, envListingHash, envUpToDate } from '../generate/context';
 import { findPackageJson, loadedGraph, moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
 import { hash, hashFile } from '../util/hash';
 import { isCachedGeneratorClass, isGeneratorClass, type GeneratorClass } from '../api/generator';
+import { isTranspiled, loadTranspiled, resolveTypeScriptFile } from './typescript';
 import { recordLoads, type LoadedFile, type LoadRecorder } from './module-recorder';
 import { track, untracked, type ReadRecorder } from '../generate/tracking';
 import type { Dependency } from '../api/types';
@@ -53,7 +54,14 @@ const loaded = new Map<string, MacroModule>();
 /** Resolves an import source as Node would from the importing file. */
 export function resolveMacro(source: string, filename: string | undefined, cwd: string): string {
   const from = filename ? path.dirname(filename) : cwd;
-  return nodeRequire.resolve(source, { paths: [from] });
+  try {
+    return nodeRequire.resolve(source, { paths: [from] });
+  } catch (e) {
+    // TypeScript macros: `./sql.macro` names `sql.macro.ts` (Node's resolution has no `.ts`).
+    const ts = resolveTypeScriptFile(source, from);
+    if (ts) return ts;
+    throw e;
+  }
 }
 
 /** Loads (or reuses, when its files are unchanged) the macro module at `file`. */
@@ -66,7 +74,10 @@ export function loadMacroModule(file: string, cwd: string): MacroModule {
   }
   const modules = new ModuleSet();
   const reads = new LoadReads();
-  const exports = track(reads, () => recordLoads(modules, () => nodeRequire(file))) as Record<string, unknown>;
+  // TypeScript and ES module macros are compiled to CommonJS first (see typescript.ts), then run
+  // through Node's module compile like any other module, so the recorder sees the bytes run.
+  const load = () => (isTranspiled(file) ? loadTranspiled(file) : nodeRequire(file));
+  const exports = track(reads, () => recordLoads(modules, load)) as Record<string, unknown>;
   const stats = new Map<string, string>();
   let graph: ModuleGraph;
   if (modules.files.has(file)) {
