@@ -121,7 +121,7 @@ export class BuildProcess {
 export class ProcessPool {
   private readonly ready: BuildProcess[] = [];
 
-  constructor(private readonly size: number) {
+  constructor(size: number) {
     while (this.ready.length < size) this.ready.push(new BuildProcess());
   }
 
