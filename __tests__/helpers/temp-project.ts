@@ -6,14 +6,19 @@
 import fs from 'fs';
 import path from 'path';
 
+/** The mtime given to the last file written, so the next one is later still. */
+let lastWrite = 0;
+
 /** File helpers bound to the project folder returned by `dir()` (it changes per test). */
 export function projectFiles(dir: () => string) {
   function write(rel: string, content: string): void {
     const file = path.join(dir(), rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content);
-    // Later than anything before it, even on a file system with coarse timestamps.
-    const t = new Date(Date.now() + 2000);
+    // Later than anything before it, even on a file system with coarse timestamps, and
+    // strictly later than the previous write (edits can follow each other within a millisecond).
+    const t = new Date(Math.max(Date.now() + 2000, lastWrite + 1000));
+    lastWrite = t.getTime();
     fs.utimesSync(file, t, t);
   }
   function edit(rel: string, from: string, to: string): void {
