@@ -3,9 +3,10 @@
  * variables it reads from `process.env`, instead of through its context, are still recorded as
  * dependencies of the expansion (and named in the debug log so authors can switch to `ctx`).
  *
- * The `fs` functions are wrapped once, when this module loads — before any macro module is
- * loaded — so that macros which captured them (`const { readFileSync } = require('fs')`) go
- * through the wrapper too. Outside a generator call the wrapper costs one null check.
+ * The `fs` functions are wrapped once, on the first {@link track} — which runs around the load
+ * of every macro module, so before any macro module is loaded — so that macros which captured
+ * them (`const { readFileSync } = require('fs')`) go through the wrapper too. Importing this
+ * module patches nothing. Outside a generator call the wrapper costs one null check.
  */
 import fs from 'fs';
 import path from 'path';
@@ -51,13 +52,19 @@ function toPath(arg: unknown): string | null {
   return null; // a file descriptor: its path was recorded when it was opened
 }
 
-for (const name of ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync'] as const) wrap(name);
+let fsWrapped = false;
+function wrapFs(): void {
+  if (fsWrapped) return;
+  fsWrapped = true;
+  for (const name of ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync'] as const) wrap(name);
+}
 
 /**
  * Runs `fn` (a generator call) with plain file and environment reads recorded on `recorder`.
  * Not re-entrant across recorders: a nested call records on the innermost one.
  */
 export function track<T>(recorder: ReadRecorder, fn: () => T): T {
+  wrapFs();
   const previousRecorder = current;
   const env = process.env;
   current = recorder;
