@@ -251,6 +251,15 @@ describe('6. modules a generator requires lazily, in a long-lived process', () =
   });
 });
 
+describe('6b. a lazily required file that does not exist yet (found by the differential property test)', () => {
+  test('creating it regenerates, in the long-lived process and in a new one', async () => {
+    const body = `let v = 'missing';\n    try { v = require(path.join(__dirname, 'late.json')).v; } catch {}\n    return { inline: JSON.stringify(v) };`;
+    write('late.macro.js', cachedMacro('', body));
+    app('./late.macro');
+    await scenario(() => write('late.json', `{ "v": "created" }`));
+  });
+});
+
 describe('reloading an edited macro in a long-lived process', () => {
   test('evaluates afresh only what depends on the edit: a module shared with Babel stays shared', async () => {
     const types = require.resolve('@babel/types');

@@ -109,6 +109,10 @@ export function recordLazyLoads<T>(mod: MacroModule, onModule: (file: string, co
       if (!mod.stats.has(f)) mod.stats.set(f, l.stat);
       onModule(f, l.hash);
     },
+    // A lazily required file that does not exist yet: the expansion depends on its absence.
+    moduleMissing(candidates) {
+      for (const f of candidates) onModule(f, 'missing');
+    },
   };
   return recordLoads(recorder, fn);
 }

@@ -29,6 +29,11 @@ export interface LoadRecorder {
   /** True when `file` was already reported to this recorder (its subtree then is too). */
   has(file: string): boolean;
   moduleLoaded(file: string, loaded: LoadedFile): void;
+  /**
+   * A relative or absolute `require` that found no file, with the files it would have loaded
+   * (`request` as is and with Node's extensions): their creation must count as a change.
+   */
+  moduleMissing?(candidates: readonly string[]): void;
 }
 
 interface NodeModuleLike {
@@ -108,6 +113,7 @@ function install(): void {
     } catch {
       // Node throws its own "Cannot find module" below
     }
+    if (file === null) recorder.moduleMissing?.(missingCandidates(request, parent));
     if (file === null || !path.isAbsolute(file)) return load.call(this, request, parent, isMain);
     if (isOwnFile(file)) {
       // This plugin (its version stands for it) and what it loads are not the macro's, whether
@@ -131,6 +137,14 @@ function install(): void {
     attribute(recorder, file);
     return exports;
   };
+}
+
+/** The files a relative or absolute `request` that resolved to nothing would have loaded. */
+function missingCandidates(request: string, parent: unknown): string[] {
+  const from = (parent as { filename?: string } | null)?.filename;
+  if (!from || !(request.startsWith('./') || request.startsWith('../') || path.isAbsolute(request))) return [];
+  const base = path.resolve(path.dirname(from), request);
+  return [base, ...['.js', '.json', '.node', '/index.js', '/index.json'].map((ext) => base + ext)];
 }
 
 function noteCompiled(filename: string, content: string): void {
