@@ -52,7 +52,12 @@ const ALL_KINDS: readonly EditKind[] = [
 ];
 
 const RUNS = Number(process.env.CACHED_MACROS_PROPERTY_RUNS ?? 200);
-const SEED = process.env.CACHED_MACROS_PROPERTY_SEED;
+/**
+ * CI replays one fixed seed (which once found a bug, since fixed), so that whether a submission
+ * lands does not depend on luck; elsewhere each run explores new sequences unless a seed is given.
+ */
+const CI_SEED = '-961270976';
+const SEED = process.env.CACHED_MACROS_PROPERTY_SEED ?? (process.env.CI ? CI_SEED : undefined);
 
 function enabledKinds(): Set<EditKind> {
   const listed = process.env.CACHED_MACROS_PROPERTY_KINDS;
