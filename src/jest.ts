@@ -26,13 +26,13 @@ import { envHash, envListingHash } from './generate/context';
 import { manifestFor } from './deps/dependency-manifest';
 import { findPackage, moduleGraph, statSnapshot, type ModuleGraph } from './load/fingerprint';
 import { hash, hashFile } from './util/hash';
+import { PLUGIN_VERSION } from './util/package';
 import { importSources } from './expand/import-sources';
 import { resolveMacro } from './load/macro-loader';
 import { ENV_LISTING } from './deps/observed-dependencies';
 import { isMacroSource, resolveOptions, type ResolvedOptions } from './build/options';
 import { JEST_CALLER, PLUGIN_BRAND } from './plugin/plugin';
 
-const PLUGIN_VERSION: string = (require('../package.json') as { version: string }).version;
 
 /** The transformer's options: babel-jest's (Babel options, and `excludeJestPreset`). */
 export type CachedMacrosTransformerConfig = TransformerConfig;

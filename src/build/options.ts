@@ -7,6 +7,9 @@ import { warnOnce } from '../util/log';
 import { parsePrivateKey, parsePublicKey } from '../store/ed25519';
 import { DEFAULT_WATCHDOG_MS } from '../generate/watchdog';
 
+/** The default `cacheDir`, relative to Babel's `cwd` (the `find-cache-dir` convention). */
+export const DEFAULT_CACHE_DIR = path.join('node_modules', '.cache', 'cached-macros');
+
 /** Options accepted in `babel.config.js`: `['babel-plugin-cached-macros', { … }]`. */
 export interface PluginOptions {
   /** Store directory. Default: `node_modules/.cache/cached-macros` under the Babel `cwd`. */
@@ -172,7 +175,7 @@ export function resolveOptions(raw: unknown, cwd: string): ResolvedOptions {
     }
   }
   return {
-    cacheDir: path.resolve(cwd, (cacheDir as string | undefined) ?? path.join('node_modules', '.cache', 'cached-macros')),
+    cacheDir: path.resolve(cwd, (cacheDir as string | undefined) ?? DEFAULT_CACHE_DIR),
     store: (store as 'fs' | 'memory' | undefined) ?? 'fs',
     macroPattern: pattern,
     macros: new Set((macros as string[] | undefined) ?? []),

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ConfigItem, PartialConfig } from '@babel/core';
 import cachedMacrosPlugin, { METADATA_KEY } from '../plugin/plugin';
 import type { FileReport } from '../api/types';
-import { DEFAULT_CACHE_DIR } from './context';
+import { DEFAULT_CACHE_DIR } from '../build/options';
 import { projectBabel } from './babel-core';
 
 /** What transforming one file gave. */

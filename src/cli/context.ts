@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_CACHE_DIR } from '../build/options';
 import { STORE_FILE } from '../store/sqlite-open';
 import { SqliteStore, StoreOpenError } from '../store/sqlite';
 import { CliError } from './errors';
@@ -18,7 +19,7 @@ export interface CommonOptions {
 }
 
 /** The same default as the plugin's `cacheDir` option (relative to the Babel cwd). */
-export const DEFAULT_CACHE_DIR = path.join('node_modules', '.cache', 'cached-macros');
+
 
 /** Where output goes (swappable in-process; the CLI binary uses the process streams). */
 export interface Streams {

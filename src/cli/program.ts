@@ -5,11 +5,12 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { warningCount } from '../util/log';
-import { CommandContext, DEFAULT_CACHE_DIR, type CommonOptions, type Streams } from './context';
+import { PLUGIN_VERSION as VERSION } from '../util/package';
+import { DEFAULT_CACHE_DIR } from '../build/options';
+import { CommandContext, type CommonOptions, type Streams } from './context';
 import { CliError, EXIT } from './errors';
 import { parseSize } from './format';
 
-const VERSION: string = (require('../../package.json') as { version: string }).version;
 
 /** Commander codes that mean "asked for help or the version", not a usage error. */
 const INFORMATIONAL = new Set(['commander.helpDisplayed', 'commander.version']);

@@ -11,6 +11,7 @@ import path from 'path';
 import { envHash, envListingHash, envUpToDate } from '../generate/context';
 import { findPackageJson, loadedGraph, moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
 import { hash, hashFile } from '../util/hash';
+import { PLUGIN_VERSION } from '../util/package';
 import { isCachedGeneratorClass, isGeneratorClass, type GeneratorClass } from '../api/generator';
 import { isTranspiled, loadTranspiled, resolveTypeScriptFile } from './typescript';
 import { recordLoads, type LoadedFile, type LoadRecorder } from './module-recorder';
@@ -48,7 +49,6 @@ export interface MacroDefinition {
 
 // Node's own loader, even under Jest: macros load exactly as in a production build.
 const nodeRequire = createRequire(__filename);
-const PLUGIN_VERSION: string = (require('../../package.json') as { version: string }).version;
 const loaded = new Map<string, MacroModule>();
 
 /** Resolves an import source as Node would from the importing file. */
