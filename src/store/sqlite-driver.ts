@@ -96,7 +96,7 @@ export function openDatabase(file: string, options: { timeout: number; readonly?
     return new BetterSqlite3(file, options.readonly ? { ...options, fileMustExist: true } : options);
   }
   // node:sqlite opens read-only only an existing file: the same as better-sqlite3's fileMustExist.
-  const db = wrap(() => new builtin.DatabaseSync(file, options.readonly ? { readOnly: true } : undefined));
+  const db = wrap(() => new builtin.DatabaseSync(file, options.readonly ? { readOnly: true } : {}));
   const adapter = new NodeSqliteDatabase(db);
   adapter.pragma(`busy_timeout = ${Math.floor(options.timeout)}`);
   return adapter;
