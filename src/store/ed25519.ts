@@ -10,34 +10,29 @@ import { hash } from '../util/hash';
 const publicKeys = new Map<string, KeyObject | null>();
 const privateKeys = new Map<string, KeyObject | null>();
 
-/** The Ed25519 public key in `pem` (SPKI), or null when it is not one. Parsed once per process. */
-export function parsePublicKey(pem: string): KeyObject | null {
-  if (!publicKeys.has(pem)) {
+/** The Ed25519 key `create` makes of `pem`, or null when it is not one; memoised in `cache`. */
+function parseKey(cache: Map<string, KeyObject | null>, create: (pem: string) => KeyObject, pem: string): KeyObject | null {
+  if (!cache.has(pem)) {
     let key: KeyObject | null = null;
     try {
-      const k = createPublicKey(pem);
+      const k = create(pem);
       if (k.asymmetricKeyType === 'ed25519') key = k;
     } catch {
       // not a key
     }
-    publicKeys.set(pem, key);
+    cache.set(pem, key);
   }
-  return publicKeys.get(pem) ?? null;
+  return cache.get(pem) ?? null;
+}
+
+/** The Ed25519 public key in `pem` (SPKI), or null when it is not one. Parsed once per process. */
+export function parsePublicKey(pem: string): KeyObject | null {
+  return parseKey(publicKeys, createPublicKey, pem);
 }
 
 /** The Ed25519 private key in `pem` (PKCS#8), or null when it is not one. */
 export function parsePrivateKey(pem: string): KeyObject | null {
-  if (!privateKeys.has(pem)) {
-    let key: KeyObject | null = null;
-    try {
-      const k = createPrivateKey(pem);
-      if (k.asymmetricKeyType === 'ed25519') key = k;
-    } catch {
-      // not a key
-    }
-    privateKeys.set(pem, key);
-  }
-  return privateKeys.get(pem) ?? null;
+  return parseKey(privateKeys, createPrivateKey, pem);
 }
 
 /** A public key's id: 16 hex characters of the hash of its SPKI bytes (printed by `keyIdOf` in docs). */
