@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { dependencyFile, dependencyPath } from '../src/generate/context';
+import { dependencyFile, dependencyPath } from '../src/deps/dependency-check';
 import { closeAllStores } from '../src/store';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 

@@ -22,7 +22,7 @@
 import * as babel from '@babel/core';
 import babelJest, { type TransformerConfig } from 'babel-jest';
 import type { SyncTransformer, TransformOptions } from '@jest/transform';
-import { envHash, envListingHash } from './generate/context';
+import { envHash, envListingHash } from './deps/dependency-check';
 import { manifestFor } from './deps/dependency-manifest';
 import { findPackage, moduleGraph, statSnapshot, type ModuleGraph } from './load/fingerprint';
 import { hash, hashFile } from './util/hash';

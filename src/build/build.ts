@@ -11,7 +11,7 @@ import type { ResolvedOptions } from './options';
 import { randomBytes } from 'node:crypto';
 import { openStore } from '../store';
 import type { DefinitionResult, Store } from '../store/types';
-import { dependencyFile, depsUpToDate } from '../generate/context';
+import { dependencyFile, depsUpToDate } from '../deps/dependency-check';
 import { localDigestKey, remoteDigestKey } from '../deps/env-digest';
 import { statSnapshot } from '../load/fingerprint';
 import { ObservedDependencies } from '../deps/observed-dependencies';

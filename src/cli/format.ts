@@ -6,7 +6,7 @@
  */
 import Table from 'cli-table3';
 import path from 'node:path';
-import { dependencyFile } from '../generate/context';
+import { dependencyFile } from '../deps/dependency-check';
 import type { Dependency } from '../api/types';
 
 const UNITS: Readonly<Record<string, number>> = {

@@ -5,7 +5,7 @@
  * read as recorded in the dependency manifest).
  * @packageDocumentation
  */
-import { envHash } from '../generate/context';
+import { envHash } from './dependency-check';
 import { manifestFor } from './dependency-manifest';
 import { moduleGraph } from '../load/fingerprint';
 import { hash, hashFile } from '../util/hash';

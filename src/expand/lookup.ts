@@ -5,7 +5,7 @@
  */
 import type { Build } from '../build/build';
 import { memoryTier } from '../store/memory-tier';
-import { depsUpToDate } from '../generate/context';
+import { depsUpToDate } from '../deps/dependency-check';
 import { parseExpansion } from '../template/expansion';
 import { entryKey, type Group } from './group';
 import type { Entry, EntryKey } from '../store/types';

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'module';
 import path from 'path';
-import { envHash, envListingHash, envUpToDate } from '../generate/context';
+import { envHash, envListingHash, envUpToDate } from '../deps/dependency-check';
 import { findPackageJson, loadedGraph, moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
 import { hash, hashFile } from '../util/hash';
 import { PLUGIN_VERSION } from '../util/package';
