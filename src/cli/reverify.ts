@@ -2,8 +2,9 @@
  * Re-running cached generators on their stored signatures (`cached-macros verify`): a
  * generator must be pure, so the same signature must give the same expansion. The store keeps
  * the signature's key and the macro's id (`module#export`); the module is found from the id
- * through the project (never from paths the store records), loaded as the plugin does, rebuilds the signature, calls `generate` with a fresh
- * context and compares the serialised result with the stored one.
+ * through the project (never from paths the store records), loaded as the plugin does; the signature
+ * is rebuilt from its key and the generator run as a build runs it (`runGenerator`), its
+ * expansion compared with the stored one by `sameExpansion`.
  * @packageDocumentation
  */
 import fs from 'node:fs';
@@ -11,14 +12,13 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { BabelRuntime } from '../build/babel-runtime';
-import { RecordingContext } from '../generate/context';
+import { runGenerator, sameExpansion } from '../generate/run';
+import { DEFAULT_WATCHDOG_MS } from '../generate/watchdog';
 import { dependencyFile, depsUpToDate } from '../deps/dependency-check';
-import { serializeExpansion } from '../template/expansion';
 import type { Generator } from '../api/generator';
 import { hashFile } from '../util/hash';
 import { findPackageJson } from '../load/fingerprint';
 import { defineMacro, loadMacroModule, moduleId, type MacroDefinition } from '../load/macro-loader';
-import { track } from '../generate/tracking';
 import type { Entry } from '../store/types';
 import type { SerializedExpansion } from '../api/types';
 import { firstLine } from './errors';
@@ -91,13 +91,19 @@ export function verifyMacro(
     try {
       const sig = makeSignature(parseSignatureKey(entry.sigKey));
       if (sig.key !== entry.sigKey) throw new Error(`the signature key does not round-trip (read back as ${sig.key})`);
-      instance ??= new def.cls();
-      const ctx = new RecordingContext(recorded.macroId, undefined, path.dirname(def.module.file), cwd, envKey ?? unknownKey);
-      const generator = instance;
-      // As in a build: plain fs / process.env reads are tracked (and so behave the same).
-      const value: unknown = track(ctx, () => generator.generate(sig, ctx));
-      if (value && typeof (value as { then?: unknown }).then === 'function') throw new Error('generate returned a Promise');
-      const fresh = serializeExpansion(value, sig.args.length, ctx.helpers, babel);
+      // As in a build: the same context, tracking, watchdog and serialisation (generate/run.ts).
+      const { serialized: fresh } = runGenerator({
+        def,
+        generator: () => (instance ??= new def.cls()),
+        sig,
+        displayName: recorded.macroId,
+        filename: undefined,
+        root: cwd,
+        envKey: envKey ?? unknownKey,
+        babel,
+        watchdogMs: DEFAULT_WATCHDOG_MS,
+        where: 're-run by cached-macros verify',
+      });
       if (sameExpansion(fresh, entry.expansion)) return { ...base, status: 'ok' };
       return { ...base, status: 'mismatch', reason: 'a re-run produced a different expansion', stored: entry.expansion, fresh };
     } catch (e) {
@@ -131,9 +137,3 @@ export function resolveMacroId(id: string, cwd: string): string | null {
 const nodeRequire = createRequire(__filename);
 /** Stands in for a missing store key: no recorded digest matches it, so such entries are skipped. */
 const unknownKey = randomBytes(32);
-
-function sameExpansion(a: SerializedExpansion, b: SerializedExpansion): boolean {
-  const canonical = (x: SerializedExpansion) =>
-    JSON.stringify([x.hoist, x.inline, x.helpers.map((h) => [h.placeholder, h.source, h.name])]);
-  return canonical(a) === canonical(b);
-}

@@ -1,101 +1,64 @@
 /**
- * Running a generator for one group: a recording context, automatic read tracking, and every
- * failure (a throw, `ctx.error`, a Promise, an invalid expansion) turned into a code frame at
- * the call site or argument. Also `verify` mode, which re-runs a generator on a hit.
+ * Running a generator for one group in a build: {@link runGenerator} (run.ts) with the build's
+ * instance, root, key and watchdog, its failures turned into a code frame at the call site or
+ * argument. Also `verify` mode, which re-runs a generator on a hit.
  */
-import path from 'path';
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
 import type { Build } from '../build/build';
 import type { CallSite } from '../expand/call-sites';
-import { MacroCallError, RecordingContext } from './context';
-import { ExpansionError, parseExpansion, serializeExpansion, type ExpansionTemplate } from '../template/expansion';
+import type { ExpansionTemplate } from '../template/expansion';
 import type { Group } from '../expand/group';
-import { recordLazyLoads } from '../load/macro-loader';
-import { track } from './tracking';
-import type { Dependency, SerializedExpansion } from '../api/types';
-import { watched } from './watchdog';
+import { GeneratorFailure, runGenerator, sameExpansion, type GeneratorOutput } from './run';
 
 /** Runs the generator for a group; errors become code frames at the call site or argument. */
-export function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[] } {
+export function generate(group: Group, filename: string | undefined, build: Build): GeneratorOutput {
   const { def, sig } = group;
   const site = group.sites[0];
-  const ctx = new RecordingContext(site.displayName, filename, path.dirname(def.module.file), build.root, build.envKey);
   const started = performance.now();
-  let value: unknown;
+  let out: GeneratorOutput;
   try {
-    const ms = build.options.watchdogMs;
-    const run = () => build.instance(def).generate(sig, ctx);
-    value = watched(ms, () => stuckMessage(group, filename, ms ?? 0), () =>
-      track(ctx, () => recordLazyLoads(def.module, (f, h) => ctx.moduleLoaded(f, h), run)),
-    );
+    out = runGenerator({
+      def,
+      generator: () => build.instance(def),
+      sig,
+      displayName: site.displayName,
+      filename,
+      root: build.root,
+      envKey: build.envKey,
+      babel: build.babel,
+      watchdogMs: build.options.watchdogMs,
+      where: `called at ${callLocation(site, filename)}`,
+    });
   } catch (e) {
-    throw generatorThrew(group, e);
+    if (!(e instanceof GeneratorFailure)) throw e;
+    const error = argPath(site, e.argIndex).buildCodeFrameError(e.message);
+    if (e.thrown !== undefined) (error as Error & { cause?: unknown }).cause = e.thrown;
+    throw error;
   } finally {
     group.report.generated++;
     group.report.generateMs += performance.now() - started;
   }
-  if (value && typeof (value as { then?: unknown }).then === 'function') {
-    throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned a Promise for ${sig.key}: generators must be synchronous.`);
-  }
-  try {
-    const serialized = serializeExpansion(value, sig.args.length, ctx.helpers, build.babel);
-    const deps = [...ctx.deps.values()];
-    build.noteReads(def, deps);
-    return { serialized, deps };
-  } catch (e) {
-    // The generator's own code can still run here: getters on the returned object (`get inline()`).
-    if (!(e instanceof ExpansionError)) throw generatorThrew(group, e);
-    throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned an invalid expansion for the signature ${sig.key}: ${e.message}`);
-  }
+  build.noteReads(def, out.deps);
+  return out;
 }
 
-/** verify mode: re-run a cached generator on a hit and compare. */
+/** verify mode: re-run a cached generator on a hit and compare with the stored expansion ({@link sameExpansion}). */
 export function verify(group: Group, filename: string | undefined, build: Build): void {
   const fresh = generate(group, filename, build).serialized;
   group.report.generated--; // a verification run is not a generation
   const stored = group.template as ExpansionTemplate;
-  const again = parseExpansion(fresh, build.babel);
-  const same = JSON.stringify([again.hoist, again.inline]) === JSON.stringify([stored.hoist, stored.inline]);
-  if (!same) {
+  if (!sameExpansion(fresh, stored.source)) {
     throw group.sites[0].path.buildCodeFrameError(
       `The macro ${group.sites[0].displayName} is impure: re-running it for the signature ${group.sig.key} produced a different expansion than the stored one (verify mode).`,
     );
   }
 }
 
-/** This plugin's compiled code (dist/ or src/): its frames are not the author's. */
-const PLUGIN_DIR = path.resolve(__dirname, '..') + path.sep;
-/** What the watchdog prints when a generator runs past `ms`: the macro, the signature and the call site. */
-function stuckMessage(group: Group, filename: string | undefined, ms: number): string {
-  const site = group.sites[0];
+/** `file:line:column` of a call site, for the watchdog's warning. */
+function callLocation(site: CallSite, filename: string | undefined): string {
   const loc = site.path.node.loc?.start;
-  const where = `${filename ?? '<unknown file>'}${loc ? `:${loc.line}:${loc.column + 1}` : ''}`;
-  return (
-    `[cached-macros] warning: the macro ${site.displayName} has been generating the signature ${group.sig.key} for over ` +
-    `${ms / 1000} s (called at ${where}); the build waits for it. Is it stuck in a loop? (option watchdogMs sets this limit, false turns it off)\n`
-  );
-}
-
-/** A throw from the generator's code, as a code frame at the call site (or at the argument `ctx.error` named). */
-function generatorThrew(group: Group, e: unknown): Error {
-  const site = group.sites[0];
-  if (e instanceof MacroCallError) return argPath(site, e.argIndex).buildCodeFrameError(`${site.displayName}: ${e.message}`);
-  const err = e as Error;
-  const error = site.path.buildCodeFrameError(
-    `The macro ${site.displayName} threw while generating the signature ${group.sig.key}: ${err?.message ?? String(e)}` + authorFrames(err),
-  );
-  (error as Error & { cause?: unknown }).cause = e;
-  return error;
-}
-
-/** The generator's own stack frames (up to 3), without this plugin's or Babel's. */
-function authorFrames(err: Error | undefined): string {
-  const frames = (err?.stack ?? '')
-    .split('\n')
-    .filter((l) => /^\s+at /.test(l))
-    .filter((l) => !l.includes(path.sep + 'babel-plugin-cached-macros' + path.sep) && !l.includes(PLUGIN_DIR) && !/[\\/]@babel[\\/]/.test(l));
-  return frames.length ? `\n${frames.slice(0, 3).join('\n')}` : '';
+  return `${filename ?? '<unknown file>'}${loc ? `:${loc.line}:${loc.column + 1}` : ''}`;
 }
 
 function argPath(site: CallSite, index: number | undefined): NodePath {

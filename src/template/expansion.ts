@@ -21,6 +21,8 @@ export interface ExpansionTemplate {
   readonly hoist: t.Expression | null;
   readonly inline: t.Expression;
   readonly helpers: readonly HelperImport[];
+  /** The stored form it was parsed from (what verify mode compares a re-run with). */
+  readonly source: SerializedExpansion;
 }
 
 const ARG = /^\$(\d+)$/;
@@ -70,6 +72,7 @@ export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): E
     hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel),
     inline: toExpression(exp.inline, '`inline`', babel),
     helpers: exp.helpers,
+    source: exp,
   };
 }
 
