@@ -31,7 +31,8 @@ import { importSources } from './expand/import-sources';
 import { resolveMacro } from './load/macro-loader';
 import { ENV_LISTING } from './deps/observed-dependencies';
 import { isMacroSource, resolveOptions, type ResolvedOptions } from './build/options';
-import { JEST_CALLER, PLUGIN_BRAND } from './plugin/plugin';
+import { JEST_CALLER } from './plugin/plugin';
+import { findPluginInConfig } from './plugin/config-lookup';
 
 
 /** The transformer's options: babel-jest's (Babel options, and `excludeJestPreset`). */
@@ -61,17 +62,14 @@ function contentHash(file: string): string {
 /** The options of this plugin in the Babel config babel-jest would load for `file`, or null when it is not there. */
 function pluginOptionsFor(file: string, options: TransformOptions<TransformerConfig>, config: TransformerConfig): ResolvedOptions | null {
   const { excludeJestPreset: _excluded, ...babelOptions } = config;
-  const partial = babel.loadPartialConfig({
+  const found = findPluginInConfig(babel, {
     cwd: options.config.cwd,
     root: options.config.rootDir,
     ...babelOptions,
     caller: { name: JEST_CALLER, supportsStaticESM: options.supportsStaticESM, ...babelOptions.caller },
     filename: file,
   });
-  if (!partial) return null; // ignored by Babel
-  const plugins = (partial.options.plugins ?? []) as Array<{ value?: unknown; options?: unknown }>;
-  const ours = plugins.find((p) => typeof p.value === 'function' && (p.value as unknown as Record<symbol, unknown>)[PLUGIN_BRAND] === true);
-  return ours ? resolveOptions(ours.options || {}, options.config.cwd) : null;
+  return found.kind === 'found' ? resolveOptions(found.options, options.config.cwd) : null;
 }
 
 /**

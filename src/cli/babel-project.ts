@@ -5,8 +5,9 @@
  * @packageDocumentation
  */
 import path from 'node:path';
-import type { ConfigItem, PartialConfig } from '@babel/core';
-import cachedMacrosPlugin, { METADATA_KEY } from '../plugin/plugin';
+import type { ConfigItem } from '@babel/core';
+import { METADATA_KEY } from '../plugin/plugin';
+import { findPluginInConfig } from '../plugin/config-lookup';
 import type { FileReport } from '../api/types';
 import { DEFAULT_CACHE_DIR } from '../build/options';
 import { projectBabel } from './babel-core';
@@ -16,11 +17,6 @@ export type FileOutcome =
   | { readonly kind: 'done'; readonly report: FileReport | null; readonly cacheDir: string }
   /** The file's Babel config ignores it, or does not use this plugin. */
   | { readonly kind: 'skipped'; readonly reason: string };
-
-/** True for this plugin, from this copy of the package or another one. */
-function isCachedMacros(item: ConfigItem): boolean {
-  return item.value === cachedMacrosPlugin || (typeof item.value === 'function' && item.value.name === cachedMacrosPlugin.name);
-}
 
 /** Transforms files of the project in `cwd` with its Babel config, keeping only the reports. */
 export class BabelProject {
@@ -41,11 +37,10 @@ export class BabelProject {
 
   /** Transforms one file (output discarded: the store is what `warm` fills). Throws Babel's error. */
   transform(file: string): FileOutcome {
-    const partial = this.babel.loadPartialConfig({ filename: file, cwd: this.cwd }) as Readonly<PartialConfig> | null;
-    if (!partial) return { kind: 'skipped', reason: 'ignored by the Babel config' };
-    const plugins = (partial.options.plugins ?? []) as ConfigItem[];
-    const index = plugins.findIndex(isCachedMacros);
-    if (index < 0) return { kind: 'skipped', reason: 'its Babel config does not use babel-plugin-cached-macros' };
+    const found = findPluginInConfig(this.babel, { filename: file, cwd: this.cwd });
+    if (found.kind === 'ignored') return { kind: 'skipped', reason: 'ignored by the Babel config' };
+    if (found.kind === 'absent') return { kind: 'skipped', reason: 'its Babel config does not use babel-plugin-cached-macros' };
+    const { partial, plugins, index } = found;
     const item = this.withCacheDir(plugins[index]);
     const options = (item.options || {}) as { cacheDir?: string; store?: string };
     if (options.store === 'memory') {
