@@ -22,14 +22,13 @@
 import * as babel from '@babel/core';
 import babelJest, { type TransformerConfig } from 'babel-jest';
 import type { SyncTransformer, TransformOptions } from '@jest/transform';
-import { envHash, envListingHash } from './deps/dependency-check';
+import { graphMemo, recordedEnvHash } from './deps/graph-memo';
 import { manifestFor } from './deps/dependency-manifest';
-import { findPackage, moduleGraph, statSnapshot, type ModuleGraph } from './load/fingerprint';
-import { hash, hashFile } from './util/hash';
+import { findPackage } from './load/fingerprint';
+import { hash } from './util/hash';
 import { PLUGIN_VERSION } from './util/package';
 import { importSources } from './expand/import-sources';
 import { resolveMacro } from './load/macro-loader';
-import { ENV_LISTING } from './deps/observed-dependencies';
 import { isMacroSource, resolveOptions, type ResolvedOptions } from './build/options';
 import { JEST_CALLER } from './plugin/plugin';
 import { findPluginInConfig } from './plugin/config-lookup';
@@ -37,27 +36,6 @@ import { findPluginInConfig } from './plugin/config-lookup';
 
 /** The transformer's options: babel-jest's (Babel options, and `excludeJestPreset`). */
 export type CachedMacrosTransformerConfig = TransformerConfig;
-
-/** Memoised by file stats: a Jest worker transforms many files importing the same macros. */
-const graphs = new Map<string, { snapshot: string; graph: ModuleGraph }>();
-const contents = new Map<string, { snapshot: string; hash: string }>();
-
-function graphOf(file: string): ModuleGraph {
-  const known = graphs.get(file);
-  if (known && statSnapshot(known.graph.files) === known.snapshot) return known.graph;
-  const graph = moduleGraph(file);
-  graphs.set(file, { snapshot: statSnapshot(graph.files), graph });
-  return graph;
-}
-
-function contentHash(file: string): string {
-  const snapshot = statSnapshot([file]);
-  const known = contents.get(file);
-  if (known && known.snapshot === snapshot) return known.hash;
-  const h = hashFile(file) ?? 'missing';
-  contents.set(file, { snapshot, hash: h });
-  return h;
-}
 
 /** The options of this plugin in the Babel config babel-jest would load for `file`, or null when it is not there. */
 function pluginOptionsFor(file: string, options: TransformOptions<TransformerConfig>, config: TransformerConfig): ResolvedOptions | null {
@@ -99,16 +77,16 @@ export function macroCacheKey(code: string, file: string, options: TransformOpti
     // change when the recorded set turns out to equal the walked one.
     let files: readonly string[];
     try {
-      files = deps && deps.graph.size > 0 ? [...deps.graph] : graphOf(resolved).files;
+      files = deps && deps.graph.size > 0 ? [...deps.graph] : graphMemo.graphFiles(resolved);
     } catch {
       parts.push(`${source}\0${resolved}\0unreadable`);
       continue;
     }
     parts.push(`${source}\0${resolved}\0${findPackage(resolved) ?? ''}`);
-    for (const f of [...files].sort()) parts.push(`graph\0${f}\0${contentHash(f)}`);
+    for (const f of [...files].sort()) parts.push(`graph\0${f}\0${graphMemo.contentHash(f)}`);
     if (!deps) continue;
-    for (const f of [...deps.files].sort()) parts.push(`file\0${f}\0${contentHash(f)}`);
-    for (const name of [...deps.env].sort()) parts.push(`env\0${name}\0${name === ENV_LISTING ? envListingHash() : envHash(process.env[name])}`);
+    for (const f of [...deps.files].sort()) parts.push(`file\0${f}\0${graphMemo.contentHash(f)}`);
+    for (const name of [...deps.env].sort()) parts.push(`env\0${name}\0${recordedEnvHash(name)}`);
   }
   return hash(parts.join('\n'));
 }
