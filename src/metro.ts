@@ -27,9 +27,8 @@ import { createRequire } from 'module';
 import path from 'path';
 import { recordedDependenciesKey } from './deps/bundler-dependencies';
 import { hash } from './util/hash';
+import { PLUGIN_VERSION } from './util/package';
 import { resolveOptions, type PluginOptions } from './build/options';
-
-const PLUGIN_VERSION: string = (require('../package.json') as { version: string }).version;
 
 /** Options of {@link createTransformer}. */
 export interface MetroTransformerOptions {
