@@ -32,29 +32,29 @@ import { resolveMacro } from './load/macro-loader';
 import { ENV_LISTING } from './deps/observed-dependencies';
 import { isMacroSource, resolveOptions, type ResolvedOptions } from './build/options';
 import { JEST_CALLER, PLUGIN_BRAND } from './plugin/plugin';
+import { session } from './build/session';
 
 
 /** The transformer's options: babel-jest's (Babel options, and `excludeJestPreset`). */
 export type CachedMacrosTransformerConfig = TransformerConfig;
 
-/** Memoised by file stats: a Jest worker transforms many files importing the same macros. */
-const graphs = new Map<string, { snapshot: string; graph: ModuleGraph }>();
-const contents = new Map<string, { snapshot: string; hash: string }>();
-
+// Memoised by file stats in the session: a Jest worker transforms many files importing the same macros.
 function graphOf(file: string): ModuleGraph {
+  const graphs = session().moduleGraphs;
   const known = graphs.get(file);
-  if (known && statSnapshot(known.graph.files) === known.snapshot) return known.graph;
+  if (known && statSnapshot(known.value.files) === known.snapshot) return known.value;
   const graph = moduleGraph(file);
-  graphs.set(file, { snapshot: statSnapshot(graph.files), graph });
+  graphs.set(file, { snapshot: statSnapshot(graph.files), value: graph });
   return graph;
 }
 
 function contentHash(file: string): string {
+  const contents = session().contentHashes;
   const snapshot = statSnapshot([file]);
   const known = contents.get(file);
-  if (known && known.snapshot === snapshot) return known.hash;
+  if (known && known.snapshot === snapshot) return known.value;
   const h = hashFile(file) ?? 'missing';
-  contents.set(file, { snapshot, hash: h });
+  contents.set(file, { snapshot, value: h });
   return h;
 }
 
