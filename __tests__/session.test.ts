@@ -8,7 +8,9 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import Database from 'better-sqlite3';
+import * as babel from '@babel/core';
 import { disposeSession, session, Session } from '../src/build/session';
+import plugin from '../src/plugin/plugin';
 import { track } from '../src/generate/tracking';
 import { warnOnce } from '../src/util/log';
 import { memoryTier } from '../src/store/memory-tier';
@@ -176,6 +178,19 @@ describe('Session', () => {
     } finally {
       write.mockRestore();
     }
+  });
+
+  test("a plugin instance of a disposed session is outdated: Babel runs the factory again", () => {
+    let factoryRuns = 0;
+    const counted = (api: object, options: object) => (factoryRuns++, (plugin as (api: object, options: object) => object)(api, options));
+    const plugins = [[counted, { store: 'memory' }]]; // one identity, as a config file gives: Babel caches the instance
+    const transform = () => babel.transformSync('export const x = 1;\n', { filename: path.join(ROOT, 'input.js'), babelrc: false, configFile: false, plugins });
+    transform();
+    transform();
+    expect(factoryRuns).toBe(1);
+    disposeSession();
+    transform();
+    expect(factoryRuns).toBe(2);
   });
 
   test('fs is wrapped on the first tracked call and unwrapped by dispose()', () => {

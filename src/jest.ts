@@ -42,9 +42,9 @@ export type CachedMacrosTransformerConfig = TransformerConfig;
 function graphOf(file: string): ModuleGraph {
   const graphs = session().moduleGraphs;
   const known = graphs.get(file);
-  if (known && statSnapshot(known.value.files) === known.snapshot) return known.value;
+  if (known && statSnapshot(known.graph.files) === known.snapshot) return known.graph;
   const graph = moduleGraph(file);
-  graphs.set(file, { snapshot: statSnapshot(graph.files), value: graph });
+  graphs.set(file, { snapshot: statSnapshot(graph.files), graph });
   return graph;
 }
 
@@ -52,9 +52,9 @@ function contentHash(file: string): string {
   const contents = session().contentHashes;
   const snapshot = statSnapshot([file]);
   const known = contents.get(file);
-  if (known && known.snapshot === snapshot) return known.value;
+  if (known && known.snapshot === snapshot) return known.hash;
   const h = hashFile(file) ?? 'missing';
-  contents.set(file, { snapshot, value: h });
+  contents.set(file, { snapshot, hash: h });
   return h;
 }
 

@@ -19,17 +19,11 @@ import type { ModuleGraph } from '../load/fingerprint';
 import type { LayeredStore, RemoteTier, Store } from '../store';
 import type { MemoryEntry } from '../store/memory-tier';
 
-/** A value memoised against the stat snapshot of the files it was computed from. */
-export interface StatMemo<T> {
-  readonly snapshot: string;
-  readonly value: T;
-}
-
 /** Everything this plugin keeps in a process beyond one file, and how to release it. */
 export class Session {
   /** plugin/plugin.ts: builds handed over, by options key, to the factory run replacing an incomplete instance. */
   readonly handoff = new Map<string, Map<string, Build>>();
-  /** plugin/plugin.ts: each build's `observed.version` when last recorded in the manifest. */
+  /** plugin/plugin.ts: each build's `observed.version` when last recorded in the manifest (entries die with their builds). */
   readonly recorded = new WeakMap<Build, number>();
 
   /** load/macro-loader.ts: macro modules loaded, by resolved file. */
@@ -61,10 +55,10 @@ export class Session {
   /** deps/env-digest.ts: the digest key of a cache directory that cannot hold one. */
   fallbackDigestKey: Buffer | null = null;
 
-  /** jest.ts: each macro module's static module graph, by file. */
-  readonly moduleGraphs = new Map<string, StatMemo<ModuleGraph>>();
-  /** jest.ts: content hashes of files, by file. */
-  readonly contentHashes = new Map<string, StatMemo<string>>();
+  /** jest.ts: each macro module's static module graph, by file, with the stat snapshot it was walked at. */
+  readonly moduleGraphs = new Map<string, { snapshot: string; graph: ModuleGraph }>();
+  /** jest.ts: content hashes of files, by file, with the stat snapshot they were hashed at. */
+  readonly contentHashes = new Map<string, { snapshot: string; hash: string }>();
 
   /** util/log.ts: keys of the warnings printed. */
   readonly warnings = new Set<string>();
