@@ -98,7 +98,6 @@ export class Session {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (current === this) current = null;
     const errors: unknown[] = [];
     const attempt = (fn: () => unknown) => {
       try {
@@ -130,6 +129,8 @@ export class Session {
     ]) {
       registry.clear();
     }
+    // Last: what the releases warn about (a store failing to close) is this session's, not the next one's.
+    if (current === this) current = null;
     if (errors.length > 0) throw new AggregateError(errors, 'cached-macros: disposing the session failed');
   }
 }
