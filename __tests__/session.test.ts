@@ -32,7 +32,8 @@ describe('importing an entry point', () => {
   const PROBE = `
 const fs = require('fs');
 const Module = require('module');
-const names = ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync'];
+// Every fs function (the plugin wraps five; graceful-fs, which Jest's stack brings, would patch others).
+const names = Object.keys(fs).filter((n) => typeof fs[n] === 'function');
 const fsBefore = names.map((n) => fs[n]);
 const hooks = [Module.prototype._compile, Module._load, Module._extensions['.json'], Module._extensions['.js']];
 const env = process.env;
@@ -42,6 +43,7 @@ const resourcesBefore = process.getActiveResourcesInfo();
 const entry = require(process.argv[1]);
 console.log(JSON.stringify({
   exports: typeof entry === 'function' ? 1 : Object.keys(entry).length,
+  fsChecked: names.includes('readFileSync') && names.includes('openSync'),
   fs: names.filter((n, i) => fs[n] !== fsBefore[i]),
   hooks: [Module.prototype._compile, Module._load, Module._extensions['.json'], Module._extensions['.js']].map((h, i) => h === hooks[i]),
   envSame: process.env === env && JSON.stringify(process.env) === envBefore,
@@ -54,8 +56,9 @@ console.log(JSON.stringify({
     expect(r.stderr).toBe('');
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
-    const seen = JSON.parse(r.stdout) as { exports: number; fs: string[]; hooks: boolean[]; envSame: boolean; resources: string[] };
+    const seen = JSON.parse(r.stdout) as { exports: number; fsChecked: boolean; fs: string[]; hooks: boolean[]; envSame: boolean; resources: string[] };
     expect(seen.exports).toBeGreaterThan(0);
+    expect(seen.fsChecked).toBe(true);
     expect(seen.fs).toEqual([]);
     expect(seen.hooks).toEqual([true, true, true, true]);
     expect(seen.envSame).toBe(true);

@@ -20,7 +20,7 @@
  * @packageDocumentation
  */
 import * as babel from '@babel/core';
-import babelJest, { type TransformerConfig } from 'babel-jest';
+import type { TransformerConfig } from 'babel-jest';
 import type { SyncTransformer, TransformOptions } from '@jest/transform';
 import { envHash, envListingHash } from './generate/context';
 import { manifestFor } from './deps/dependency-manifest';
@@ -124,6 +124,8 @@ function combine(base: string, macros: string): string {
  * cache key extended with {@link macroCacheKey}.
  */
 export function createTransformer(config: CachedMacrosTransformerConfig = {}): SyncTransformer<TransformerConfig> {
+  // Required here, not on import: babel-jest brings graceful-fs, which patches `fs` as it loads.
+  const babelJest = require('babel-jest') as typeof import('babel-jest');
   // Our own caller name: the plugin warns under plain babel-jest, and must not here.
   const inner = babelJest.createTransformer({ ...config, caller: { name: JEST_CALLER, ...config.caller } }) as SyncTransformer<TransformerConfig>;
   const { getCacheKey, getCacheKeyAsync } = inner;
