@@ -1,7 +1,7 @@
 /**
  * One process, two builds of the same file with the session disposed after each: what
  * __tests__/session.test.ts checks about `dispose()` (its argv: the project folder, the cache
- * folder, then `edit` to change the macro between the builds, or `clean` for one build only).
+ * folder, then `edit` to change the macro between the builds, `same` to change nothing, or `clean` for one build only).
  * Prints one JSON line; the process must then exit on its own.
  */
 const fs = require('fs');
