@@ -12,9 +12,9 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import * as babel from '@babel/core';
-import { memoryTier } from '../src/store/memory-tier';
+import { disposeSession } from '../src/build/session';
 import plugin, { METADATA_KEY } from '../src/plugin/plugin';
-import { closeAllStores, openStore } from '../src/store';
+import { openStore } from '../src/store';
 import { STORE_FILE } from '../src/store/sqlite-open';
 import { expand, loadFixtures, type FixtureOptions } from '../src/testing';
 import type { FileReport } from '../src/api/types';
@@ -53,7 +53,7 @@ function both(code: string, filename: string, configs: Record<string, object> = 
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cached-macros-compat-'));
 afterAll(() => {
-  closeAllStores();
+  disposeSession();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -298,7 +298,7 @@ describe('mixed with Generator macros', () => {
   it('createMacro macros are never written to the store; the CachedGenerator is', () => {
     const cacheDir = path.join(tmp, 'store');
     const code = fs.readFileSync(mixed, 'utf8');
-    memoryTier.clear(); // fmt's expansion from earlier tests would be a memory hit, never written
+    disposeSession(); // fmt's expansion from earlier tests would be a memory hit, never written
     for (let i = 0; i < 2; i++) {
       const { report } = expand(code, { filename: mixed, pluginOptions: { store: 'fs', cacheDir } });
       expect(report?.macros['ms.macro']).toMatchObject({ generated: 1, storeHits: 0, memoryHits: 0 });

@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import fc from 'fast-check';
-import { resetWarnings } from '../src/util/log';
+import { disposeSession } from '../src/build/session';
 import { openDatabase } from '../src/store/sqlite-driver';
-import { closeAllStores, openStore } from '../src/store';
+import { openStore } from '../src/store';
 import { decodePayload } from '../src/store/checksum';
 import { expand } from '../src/testing';
 import { stripAnsi } from './helpers/ansi';
@@ -236,7 +236,7 @@ function inspectStore(cacheDir: string) {
 }
 
 afterAll(() => {
-  closeAllStores();
+  disposeSession();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -329,11 +329,11 @@ test(`kill -9 in the middle of heavy builds, ${CRASH_ROUNDS} rounds: the store o
     previousRows = s.rows;
     expect(movedAside(cacheDir)).toEqual([]);
     // It opens as the persistent store (not moved aside, not degraded), and serves every row.
-    resetWarnings();
+    disposeSession();
     const store = openStore({ kind: 'fs', cacheDir });
     expect(store.name).toBe('memory+sqlite');
     expect(store.entriesOf(MACRO_ID)).toHaveLength(s.rows);
-    closeAllStores();
+    disposeSession();
   }
   expect(killedWhileWriting).toBeGreaterThan(0);
 
@@ -476,7 +476,7 @@ describe('in-process', () => {
   const g = globalThis as unknown as { __cmInline?: string; __cmJunk?: unknown };
 
   beforeEach(() => {
-    resetWarnings();
+    disposeSession();
     jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   });
   afterEach(() => jest.restoreAllMocks());

@@ -12,12 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import Redis from 'ioredis';
+import { disposeSession } from '../src/build/session';
 import { resolveOptions, REMOTE_KEY_ENV } from '../src/build/options';
-import { closeAllStores, openStore } from '../src/store';
+import { openStore } from '../src/store';
 import { RemoteTier } from '../src/store/remote';
 import { encodeRemoteValue, KEY_PREFIX, remoteKey } from '../src/store/remote-entry';
 import type { Entry } from '../src/store/types';
-import { resetWarnings } from '../src/util/log';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 
 jest.setTimeout(60_000);
@@ -140,7 +140,7 @@ function localEntries(dir: string): Entry[] {
   try {
     return store.entriesOf(MACRO_ID).filter((e) => e.maxEpoch === null);
   } finally {
-    closeAllStores();
+    disposeSession();
   }
 }
 
@@ -155,7 +155,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  closeAllStores();
+  disposeSession();
   redis?.disconnect();
   await server?.kill();
   fs.rmSync(root, { recursive: true, force: true });
@@ -386,7 +386,7 @@ describe('a server that fails in the middle of a build', () => {
 });
 
 test('bridge cost: one synchronous round trip per file, against an async MGET', async () => {
-  resetWarnings();
+  disposeSession();
   const tier = new RemoteTier({ url: server.url, namespace: 'bench', signingKey: KEY, readOnly: false, timeoutMs: 250, connectTimeoutMs: 500 });
   const keys = (file: number) =>
     Array.from({ length: 5 }, (_, j) => ({ macroId: MACRO_ID, fingerprint: 'fp', sigKey: `(${file * 5 + j})` }));

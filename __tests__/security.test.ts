@@ -11,9 +11,8 @@ import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resetWarnings } from '../src/util/log';
+import { disposeSession } from '../src/build/session';
 import { resolveOptions, REMOTE_KEY_ENV } from '../src/build/options';
-import { closeAllStores } from '../src/store';
 import { encodePayload } from '../src/store/checksum';
 import { RemoteTier } from '../src/store/remote';
 import { expand } from '../src/testing';
@@ -27,7 +26,7 @@ const KEY = 'k'.repeat(32);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-security-'));
 
 afterAll(() => {
-  closeAllStores();
+  disposeSession();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -74,7 +73,7 @@ describe('a Redis server that requires a password', () => {
     server = await startRedis('correct-horse-battery-staple');
   });
   afterAll(async () => {
-    closeAllStores();
+    disposeSession();
     await server?.kill();
   });
 
@@ -82,7 +81,7 @@ describe('a Redis server that requires a password', () => {
     ['no password', (port: number) => `redis://127.0.0.1:${port}`],
     ['a wrong password', (port: number) => `redis://:wrong@127.0.0.1:${port}`],
   ])('with %s: the warning says authentication failed (not "Connection is closed")', (_what, url) => {
-    resetWarnings();
+    disposeSession();
     const options = resolveOptions({ remote: { url: url(server.port), signingKey: KEY } }, root).remote;
     const tier = new RemoteTier(options!);
     const stderr = captureStderr(() => {
@@ -142,7 +141,7 @@ describe('cached-macros verify on a tampered store', () => {
       });
     } finally {
       process.chdir(cwd);
-      closeAllStores();
+      disposeSession();
     }
     // The attacker's file: running it leaves a marker.
     const marker = path.join(root, 'pwned');
@@ -187,7 +186,7 @@ describe('environment values are never stored or published as unkeyed digests', 
     server = await startRedis();
   });
   afterAll(async () => {
-    closeAllStores();
+    disposeSession();
     await server?.kill();
   });
 
@@ -212,7 +211,7 @@ module.exports = class E extends CachedGenerator { generate(sig, ctx) { return {
     try {
       const local = path.join(dir, 'cache');
       expect(run(local).generated).toBe(1);
-      closeAllStores();
+      disposeSession();
       expect(run(local).generated).toBe(0); // a warm build still hits
       const files = fs.readdirSync(local, { recursive: true, encoding: 'utf8' }).map((f) => path.join(local, f));
       const bytes = files.filter((f) => fs.statSync(f).isFile()).map((f) => fs.readFileSync(f).toString('latin1')).join('');
@@ -221,12 +220,12 @@ module.exports = class E extends CachedGenerator { generate(sig, ctx) { return {
       const keyFile = path.join(local, 'env-digest.key');
       expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
       process.env.CM_SECRET_TOKEN = `${secret}-rotated`;
-      closeAllStores();
+      disposeSession();
       expect(run(local).generated).toBe(1); // a changed value still invalidates
 
       const remote = { url: server.url, namespace: 'env', signingKey: KEY };
       expect(run(path.join(dir, 'cache-a'), { remote }).generated).toBe(1);
-      closeAllStores();
+      disposeSession();
       const redis = server.client();
       const keys = await redis.keys('*');
       expect(keys.length).toBeGreaterThan(0);
@@ -236,7 +235,7 @@ module.exports = class E extends CachedGenerator { generate(sig, ctx) { return {
       // Another machine sharing the key reads it (the remote digest is keyed by the shared secret).
       expect(run(path.join(dir, 'cache-b'), { remote }).generated).toBe(0);
     } finally {
-      closeAllStores();
+      disposeSession();
       if (saved === undefined) delete process.env.CM_SECRET_TOKEN;
       else process.env.CM_SECRET_TOKEN = saved;
     }
@@ -253,7 +252,7 @@ describe('Ed25519 signing: CI writes, laptops only read', () => {
     server = await startRedis();
   });
   afterAll(async () => {
-    closeAllStores();
+    disposeSession();
     await server?.kill();
   });
 
@@ -278,12 +277,12 @@ module.exports = class Ed extends CachedGenerator { generate(sig) { return { inl
     );
     const filename = path.join(dir, 'input.js');
     const run = (cacheDir: string, remote: Record<string, unknown>, code = `import ed from './ed.macro';\nexport const v = [ed(1), ed(2)];\n`) => {
-      resetWarnings();
+      disposeSession();
       let r: ReturnType<typeof expand> | undefined;
       const stderr = captureStderr(() => {
         r = expand(code, { filename, pluginOptions: { store: 'fs', cacheDir: path.join(dir, cacheDir), remote: { url: server.url, namespace: 'ed', ...remote } } });
       });
-      closeAllStores();
+      disposeSession();
       return { code: r!.code, stderr, remote: r!.report?.remote, generated: Object.values(r!.report?.macros ?? {}).reduce((n, m) => n + m.generated, 0) };
     };
     const redis = server.client();
@@ -324,7 +323,7 @@ describe('remote.signLocal: a local store restored from an untrusted job is veri
     server = await startRedis();
   });
   afterAll(async () => {
-    closeAllStores();
+    disposeSession();
     await server?.kill();
   });
 
@@ -343,7 +342,7 @@ module.exports = class Sl extends CachedGenerator { generate(sig) { return { inl
         filename,
         pluginOptions: { store: 'fs', cacheDir: path.join(dir, cacheDir), remote: { url: server.url, namespace, signingKey: KEY, signLocal } },
       });
-      closeAllStores();
+      disposeSession();
       return { code: r.code, generated: Object.values(r.report?.macros ?? {}).reduce((n, m) => n + m.generated, 0) };
     };
     const clean = run('ci', 'job-a', true);

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
+import { disposeSession } from '../src/build/session';
 import { dependencyFile, dependencyPath } from '../src/deps/dependency-check';
-import { closeAllStores } from '../src/store';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 
 jest.setTimeout(60_000);
@@ -74,7 +74,7 @@ const clean = (dir: string) => build(dir, { store: 'memory' }).code;
 const generated = (r: FileResult) => r.report?.macros['./macros/data.macro']?.generated ?? NaN;
 
 afterAll(() => {
-  closeAllStores();
+  disposeSession();
   fs.rmSync(root, { recursive: true, force: true });
 });
 

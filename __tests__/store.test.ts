@@ -9,11 +9,12 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { disposeSession } from '../src/build/session';
 import { driverName, openDatabase, type SqliteDatabase } from '../src/store/sqlite-driver';
 import { hash, hashFile } from '../src/util/hash';
-import { debug, resetWarnings, warnOnce } from '../src/util/log';
+import { debug, warnOnce } from '../src/util/log';
 import { decodePayload } from '../src/store/checksum';
-import { closeAllStores, openStore } from '../src/store/index';
+import { openStore } from '../src/store/index';
 import { LayeredStore } from '../src/store/layered';
 import { MemoryStore } from '../src/store/memory';
 import { openSqliteStore, SqliteStore } from '../src/store/sqlite';
@@ -35,7 +36,7 @@ const track = <S extends Store>(s: S): S => (open.push(s), s);
 
 let warnings: string[] = [];
 beforeEach(() => {
-  resetWarnings();
+  disposeSession();
   warnings = [];
   jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     const text = String(chunk);
@@ -46,7 +47,7 @@ beforeEach(() => {
 afterEach(() => {
   jest.restoreAllMocks();
   for (const s of open.splice(0)) s.close();
-  closeAllStores();
+  disposeSession();
 });
 afterAll(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
@@ -708,7 +709,7 @@ describe('SqliteStore robustness', () => {
     expect(warnings[0]).toMatch(/not a database/);
     stillWorks(s);
     // The next process opens the fresh store without complaint.
-    resetWarnings();
+    disposeSession();
     const again = track(openSqliteStore(dir));
     expect(inlines(again, [key('F1', 'fresh')], again.currentEpoch())).toEqual(['F1:fresh']);
     expect(warnings).toHaveLength(1);

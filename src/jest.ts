@@ -20,7 +20,7 @@
  * @packageDocumentation
  */
 import * as babel from '@babel/core';
-import babelJest, { type TransformerConfig } from 'babel-jest';
+import type { TransformerConfig } from 'babel-jest';
 import type { SyncTransformer, TransformOptions } from '@jest/transform';
 import { graphMemo, recordedEnvHash } from './deps/graph-memo';
 import { manifestFor } from './deps/dependency-manifest';
@@ -77,15 +77,15 @@ export function macroCacheKey(code: string, file: string, options: TransformOpti
     // change when the recorded set turns out to equal the walked one.
     let files: readonly string[];
     try {
-      files = deps && deps.graph.size > 0 ? [...deps.graph] : graphMemo.graphFiles(resolved);
+      files = deps && deps.graph.size > 0 ? [...deps.graph] : graphMemo().graphFiles(resolved);
     } catch {
       parts.push(`${source}\0${resolved}\0unreadable`);
       continue;
     }
     parts.push(`${source}\0${resolved}\0${findPackage(resolved) ?? ''}`);
-    for (const f of [...files].sort()) parts.push(`graph\0${f}\0${graphMemo.contentHash(f)}`);
+    for (const f of [...files].sort()) parts.push(`graph\0${f}\0${graphMemo().contentHash(f)}`);
     if (!deps) continue;
-    for (const f of [...deps.files].sort()) parts.push(`file\0${f}\0${graphMemo.contentHash(f)}`);
+    for (const f of [...deps.files].sort()) parts.push(`file\0${f}\0${graphMemo().contentHash(f)}`);
     for (const name of [...deps.env].sort()) parts.push(`env\0${name}\0${recordedEnvHash(name)}`);
   }
   return hash(parts.join('\n'));
@@ -100,6 +100,8 @@ function combine(base: string, macros: string): string {
  * cache key extended with {@link macroCacheKey}.
  */
 export function createTransformer(config: CachedMacrosTransformerConfig = {}): SyncTransformer<TransformerConfig> {
+  // Required here, not on import: babel-jest brings graceful-fs, which patches `fs` as it loads.
+  const babelJest = require('babel-jest') as typeof import('babel-jest');
   // Our own caller name: the plugin warns under plain babel-jest, and must not here.
   const inner = babelJest.createTransformer({ ...config, caller: { name: JEST_CALLER, ...config.caller } }) as SyncTransformer<TransformerConfig>;
   const { getCacheKey, getCacheKeyAsync } = inner;

@@ -28,6 +28,7 @@ interface ExpressionTemplate {
   expression(options: object): { ast(code: string): t.Expression };
 }
 
+// A pure memo of the running Babel core (not session state): it dies with the core object.
 const runtimes = new WeakMap<object, BabelRuntime>();
 
 /** The runtime of a core (memoised per core: a plugin factory runs once per config). */

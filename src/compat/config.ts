@@ -27,6 +27,7 @@ export const CONFIG_SEARCH_PLACES = [
 type Explorer = ReturnType<typeof cosmiconfigSync>;
 type Found = { readonly config: Record<string, unknown>; readonly filepath: string } | null;
 
+// Per build, not session state: a build replaced (or of a disposed session) takes its explorer's cache with it.
 const explorers = new WeakMap<Build, Explorer>();
 
 function explorerFor(build: Build): Explorer {

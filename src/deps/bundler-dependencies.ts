@@ -31,7 +31,7 @@ export function importedMacroModules(code: string, file: string, options: Resolv
 export function macroModuleFiles(moduleFile: string, options: ResolvedOptions): string[] {
   const files = new Set<string>();
   try {
-    for (const f of graphMemo.graphFiles(moduleFile)) files.add(f);
+    for (const f of graphMemo().graphFiles(moduleFile)) files.add(f);
   } catch {
     files.add(moduleFile); // unreadable: the transform reports it; its change is still seen
   }
@@ -52,7 +52,7 @@ export function recordedDependenciesKey(options: ResolvedOptions): string {
     if (moduleFile === UNATTRIBUTED) continue;
     const deps = recorded.get(moduleFile)!;
     parts.push(`module\0${moduleFile}`);
-    for (const f of new Set([...deps.graph, ...deps.files, ...macroModuleFiles(moduleFile, options)])) parts.push(`file\0${f}\0${graphMemo.contentHash(f)}`);
+    for (const f of new Set([...deps.graph, ...deps.files, ...macroModuleFiles(moduleFile, options)])) parts.push(`file\0${f}\0${graphMemo().contentHash(f)}`);
     for (const name of [...deps.env].sort()) parts.push(`env\0${name}\0${recordedEnvHash(name)}`);
   }
   return hash(parts.join('\n'));

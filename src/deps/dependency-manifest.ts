@@ -17,6 +17,7 @@ import path from 'path';
 import { warnOnce } from '../util/log';
 import { ensureDir } from '../store/safe-dir';
 import type { ModuleDependencies } from './observed-dependencies';
+import { session } from '../build/session';
 
 /** File name of the manifest in the cache directory. */
 export const MANIFEST_FILE = 'dependencies.jsonl';
@@ -35,9 +36,6 @@ interface Line {
   e?: string[];
 }
 
-const manifests = new Map<string, DependencyManifest>();
-let memoryManifest: DependencyManifest | null = null;
-
 /** What is recorded about each macro module's dependencies, shared by every process using one cache directory. */
 export class DependencyManifest {
   private readonly modules = new Map<string, Bucket>();
@@ -50,17 +48,19 @@ export class DependencyManifest {
     readonly file: string | null,
   ) {}
 
-  /** The manifest of a cache directory: one instance per directory per process. */
+  /** The manifest of a cache directory: one instance per directory per session. */
   static at(cacheDir: string): DependencyManifest {
     const file = path.join(path.resolve(cacheDir), MANIFEST_FILE);
+    const { manifests } = session();
     let m = manifests.get(file);
     if (!m) manifests.set(file, (m = new DependencyManifest(file)));
     return m;
   }
 
-  /** The manifest kept in this process only (for `store: 'memory'`, which writes nothing to disk). */
+  /** The manifest kept in this session only (for `store: 'memory'`, which writes nothing to disk). */
   static inMemory(): DependencyManifest {
-    return (memoryManifest ??= new DependencyManifest(null));
+    const s = session();
+    return (s.memoryManifest ??= new DependencyManifest(null));
   }
 
   /** What is recorded, by macro module file, including what other processes appended since the last call. */

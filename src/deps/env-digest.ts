@@ -11,6 +11,7 @@ import path from 'node:path';
 import { HASH_LENGTH } from '../util/hash';
 import { ensureDir } from '../store/safe-dir';
 import { untracked } from '../generate/tracking';
+import { session } from '../build/session';
 
 /** The local key's file in the cache directory (created 0600). */
 export const DIGEST_KEY_FILE = 'env-digest.key';
@@ -26,16 +27,14 @@ export function remoteDigestKey(signingKey: string): Buffer {
   return createHmac('sha256', signingKey).update('cached-macros env digest v1').digest();
 }
 
-let processKey: Buffer | undefined;
-const localKeys = new Map<string, Buffer>();
-
 /**
  * The cache directory's digest key, created (32 random bytes, mode 0600, first writer wins)
  * when missing. When the directory is unusable the store lives in memory anyway: a key for
- * this process only.
+ * this session only. Memoised per session (a later session rereads it: `clear` may remove it).
  */
 export function localDigestKey(cacheDir: string): Buffer {
-  let key = localKeys.get(cacheDir);
+  const s = session();
+  let key = s.digestKeys.get(cacheDir);
   if (key) return key;
   key = untracked(() => {
     const file = path.join(cacheDir, DIGEST_KEY_FILE);
@@ -51,8 +50,8 @@ export function localDigestKey(cacheDir: string): Buffer {
       if ((e as { code?: string }).code !== 'EEXIST') return null;
     }
     return readKeyFile(file);
-  }) ?? (processKey ??= randomBytes(KEY_BYTES));
-  localKeys.set(cacheDir, key);
+  }) ?? (s.fallbackDigestKey ??= randomBytes(KEY_BYTES));
+  s.digestKeys.set(cacheDir, key);
   return key;
 }
 

@@ -7,6 +7,7 @@
  */
 import { moduleGraph, statSnapshot, type StatSnapshot } from '../load/fingerprint';
 import { hashFile } from '../util/hash';
+import { session } from '../build/session';
 import { envHash, envListingHash } from './dependency-check';
 import { ENV_LISTING } from './observed-dependencies';
 
@@ -35,8 +36,11 @@ export class GraphMemo {
   }
 }
 
-/** The process's memo, shared by the Jest transformer and the bundler keys. */
-export const graphMemo = new GraphMemo();
+/** The session's memo, shared by the Jest transformer and the bundler keys (created on first use). */
+export function graphMemo(): GraphMemo {
+  const s = session();
+  return (s.graphMemo ??= new GraphMemo());
+}
 
 /**
  * What a key records for an environment variable name of the dependency manifest: its value's

@@ -3,15 +3,20 @@
  * variables it reads from `process.env`, instead of through its context, are still recorded as
  * dependencies of the expansion (and named in the debug log so authors can switch to `ctx`).
  *
- * The `fs` functions are wrapped once, on the first {@link track} — which runs around the load
- * of every macro module, so before any macro module is loaded — so that macros which captured
- * them (`const { readFileSync } = require('fs')`) go through the wrapper too. Importing this
- * module patches nothing. Outside a generator call the wrapper costs one null check.
+ * The `fs` functions are wrapped once per session, on its first {@link track} — which runs
+ * around the load of every macro module, so before any macro module is loaded — so that macros
+ * which captured them (`const { readFileSync } = require('fs')`) go through the wrapper too;
+ * disposing the session unwraps them. Importing this module patches nothing. Outside a
+ * generator call the wrapper costs one null check.
+ *
+ * The active recorder and the depth of the plugin's own reads stay module-level: they are a
+ * dynamic scope around one synchronous call (null and 0 outside it), not state that outlives it.
  */
 import fs from 'fs';
 import path from 'path';
 import { fileURLToPath } from 'url';
 import { debug } from '../util/log';
+import { session } from '../build/session';
 
 /** Receives what a generator read while it ran. */
 export interface ReadRecorder {
@@ -29,20 +34,36 @@ let ownReads = 0;
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-/** Wraps one fs function so that, inside {@link track}, its path argument is recorded. */
-function wrap(name: 'readFileSync' | 'existsSync' | 'statSync' | 'lstatSync' | 'openSync'): void {
-  const original = fs[name] as unknown as AnyFn;
-  if ((original as { __cachedMacrosTracked?: boolean }).__cachedMacrosTracked) return;
-  const wrapper = function (this: unknown, ...args: unknown[]) {
-    if (current !== null && ownReads === 0) {
-      const file = toPath(args[0]);
-      if (file !== null) current.fileRead(file, `fs.${name}`);
-    }
-    return original.apply(this, args);
+const WRAPPED = ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync'] as const;
+
+/**
+ * Wraps the `fs` functions so that, inside {@link track}, their path argument is recorded.
+ * Returns the function that unwraps them.
+ */
+function wrapFs(): () => void {
+  const fsFns = fs as unknown as Record<string, AnyFn>;
+  let active = true;
+  const restore: Array<() => void> = [];
+  for (const name of WRAPPED) {
+    const original = fsFns[name];
+    const wrapper = function (this: unknown, ...args: unknown[]) {
+      if (active && current !== null && ownReads === 0) {
+        const file = toPath(args[0]);
+        if (file !== null) current.fileRead(file, `fs.${name}`);
+      }
+      return original.apply(this, args);
+    };
+    Object.defineProperty(wrapper, 'name', { value: name });
+    fsFns[name] = wrapper;
+    // A wrapper installed over ours since (a mocking library) would be removed with it: ours then stays, inert.
+    restore.push(() => {
+      if (fsFns[name] === wrapper) fsFns[name] = original;
+    });
+  }
+  return () => {
+    active = false;
+    for (const r of restore) r();
   };
-  Object.defineProperty(wrapper, '__cachedMacrosTracked', { value: true });
-  Object.defineProperty(wrapper, 'name', { value: name });
-  (fs as unknown as Record<string, unknown>)[name] = wrapper;
 }
 
 function toPath(arg: unknown): string | null {
@@ -52,19 +73,16 @@ function toPath(arg: unknown): string | null {
   return null; // a file descriptor: its path was recorded when it was opened
 }
 
-let fsWrapped = false;
-function wrapFs(): void {
-  if (fsWrapped) return;
-  fsWrapped = true;
-  for (const name of ['readFileSync', 'existsSync', 'statSync', 'lstatSync', 'openSync'] as const) wrap(name);
-}
-
 /**
  * Runs `fn` (a generator call) with plain file and environment reads recorded on `recorder`.
  * Not re-entrant across recorders: a nested call records on the innermost one.
  */
 export function track<T>(recorder: ReadRecorder, fn: () => T): T {
-  wrapFs();
+  const s = session();
+  if (!s.fsWrapped) {
+    s.fsWrapped = true;
+    s.onDispose(wrapFs());
+  }
   const previousRecorder = current;
   const env = process.env;
   current = recorder;
@@ -101,9 +119,9 @@ export function untracked<T>(fn: () => T): T {
   }
 }
 
-/** Logs an undeclared read once per macro and target. */
-const logged = new Set<string>();
+/** Logs an undeclared read once per macro and target (per session). */
 export function logUndeclared(macro: string, what: string, how: string): void {
+  const logged = session().undeclaredLogged;
   const key = `${macro}\0${what}`;
   if (logged.has(key)) return;
   logged.add(key);

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { debug } from '../util/log';
+import { session } from '../build/session';
 
 /** Default of the `watchdogMs` option. */
 export const DEFAULT_WATCHDOG_MS = 10_000;
@@ -29,24 +30,29 @@ parentPort.on('message', (m) => {
 });
 `;
 
-let worker: Worker | null | undefined;
+/** Ids of watched calls: only unique per worker, and a counter, so not worth owning in the session. */
 let lastId = 0;
 
-/** The worker, started on first use (null when threads are unavailable: then there is no watchdog). */
+/**
+ * The session's worker, started on first use (null when threads are unavailable: then there is
+ * no watchdog); disposing the session terminates it.
+ */
 function watchdogWorker(): Worker | null {
-  if (worker !== undefined) return worker;
+  const s = session();
+  if (s.watchdog !== undefined) return s.watchdog;
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
     worker.unref(); // never keeps a build process alive
     worker.on('error', (e) => {
       debug('watchdog thread failed: %s', e.message);
-      worker = null;
+      if (s.watchdog === worker) s.watchdog = null;
     });
+    s.watchdog = worker;
   } catch (e) {
     debug('watchdog thread unavailable: %s', (e as Error).message);
-    worker = null;
+    s.watchdog = null;
   }
-  return worker;
+  return s.watchdog;
 }
 
 /**

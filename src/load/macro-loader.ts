@@ -2,7 +2,7 @@
  * Resolving and loading macro modules. A macro's definition is what Node loaded for it: every
  * module compiled (or found cached) while its module loaded, hashed from the bytes compiled, plus
  * what its module-level code read (see `module-recorder.ts`, `tracking.ts`). A module is loaded
- * once per process and reused while none of those files' stats (nor the variables it read)
+ * once per session (see `build/session.ts`) and reused while none of those files' stats (nor the variables it read)
  * changed, modules its generators required lazily included; when one changes, the whole set is
  * dropped from `require.cache` and loaded afresh, so a watch process picks up the edit.
  */
@@ -17,6 +17,7 @@ import { isTranspiled, loadTranspiled, resolveTypeScriptFile } from './typescrip
 import { recordLoads, type LoadedFile, type LoadRecorder } from './module-recorder';
 import { track, untracked, type ReadRecorder } from '../generate/tracking';
 import type { Dependency } from '../api/types';
+import { session, type Session } from '../build/session';
 
 /** A loaded macro module. */
 export interface MacroModule {
@@ -49,7 +50,6 @@ export interface MacroDefinition {
 
 // Node's own loader, even under Jest: macros load exactly as in a production build.
 const nodeRequire = createRequire(__filename);
-const loaded = new Map<string, MacroModule>();
 
 /** Resolves an import source as Node would from the importing file. */
 export function resolveMacro(source: string, filename: string | undefined, cwd: string): string {
@@ -66,6 +66,8 @@ export function resolveMacro(source: string, filename: string | undefined, cwd: 
 
 /** Loads (or reuses, when its files are unchanged) the macro module at `file`. */
 export function loadMacroModule(file: string, cwd: string): MacroModule {
+  const s = session();
+  const loaded = s.macroModules;
   const previous = loaded.get(file);
   if (previous) {
     const stale = staleModules(previous);
@@ -93,6 +95,8 @@ export function loadMacroModule(file: string, cwd: string): MacroModule {
   const envReads = reads.deps.filter((d): d is Dependency & { kind: 'env' | 'env-list' } => d.kind !== 'file');
   const mod: MacroModule = { file, exports, graph, stats, envReads, id: moduleId(file, cwd) };
   loaded.set(file, mod);
+  // The session's first module: from now on, disposing it unloads its modules.
+  if (loaded.size === 1 && previous === undefined) s.onDispose(() => unloadAll(s));
   return mod;
 }
 
@@ -182,9 +186,17 @@ function readEnv(name: string): string | undefined {
   return untracked(() => process.env[name]);
 }
 
-/** Every macro module loaded in this process so far (for api.cache keys). */
+/**
+ * Drops every module of the session's macro sets from `require.cache`, so a later session
+ * evaluates (and fingerprints) what is on disk then, as a fresh process would.
+ */
+function unloadAll(s: Session): void {
+  for (const mod of s.macroModules.values()) for (const f of mod.stats.keys()) delete nodeRequire.cache[f];
+}
+
+/** Every macro module loaded in this session so far (for api.cache keys). */
 export function loadedModules(): readonly MacroModule[] {
-  return [...loaded.values()];
+  return [...session().macroModules.values()];
 }
 
 /**

@@ -90,6 +90,7 @@ export function resolveTypeScriptFile(spec: string, fromDir: string): string | n
   return null;
 }
 
+// A stateless transformer (its caches are off), created on first use: not session state.
 let jiti: ReturnType<typeof createJiti> | null = null;
 /** jiti reports a transform error as code assigning it, instead of throwing. */
 const JITI_ERROR = 'exports.__JITI_ERROR__ = ';

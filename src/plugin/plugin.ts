@@ -23,6 +23,7 @@ import { loadedModules } from '../load/macro-loader';
 import { resolveOptions, type PluginOptions, type ResolvedOptions } from '../build/options';
 import { openStore } from '../store';
 import { STORE_FILE } from '../store/sqlite-open';
+import { session } from '../build/session';
 import type { FileReport } from '../api/types';
 
 type Api = ConfigAPI & BabelCoreLike & { addExternalDependency?: (file: string) => void; assertVersion(v: number | string): void };
@@ -51,15 +52,6 @@ export const METADATA_KEY = 'cachedMacros';
 /** Marks the plugin function, so the Jest transformer finds it in a Babel config (two copies of the package agree). */
 export const PLUGIN_BRAND = Symbol.for('babel-plugin-cached-macros.plugin');
 
-/**
- * Builds handed over, by options, from an instance whose report turned out incomplete to the
- * factory run that replaces it, so that run keeps the build (its pinned epoch). An instance
- * replaced because a file changed hands nothing over: its successor starts new builds.
- */
-const handoff = new Map<string, Map<string, Build>>();
-/** The `observed.version` of each build when last recorded in the manifest. */
-const recorded = new WeakMap<Build, number>();
-
 /** Files known to affect the output of builds with these options: the manifest's, the store's, this process's. */
 function knownFiles(options: ResolvedOptions): string[] {
   const files = manifestFor(options).files();
@@ -76,6 +68,7 @@ function knownFiles(options: ResolvedOptions): string[] {
  * next): records what the build found out in the manifest, and checks the report covered it.
  */
 function afterFile(build: Build, report: ExternalDependencies): void {
+  const { recorded } = session();
   if (recorded.get(build) !== build.observed.version) {
     manifestFor(build.options).record(build.observed.entries());
     recorded.set(build, build.observed.version);
@@ -107,19 +100,25 @@ function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<Plug
   // Babel's cwd is not known here; process.cwd() is its default (babel-loader, babel-jest).
   const options = resolveOptions(rawOptions, process.cwd());
   const report = new ExternalDependencies(knownFiles(options), options.store === 'fs' ? path.join(options.cacheDir, CONTROL_DIR) : null);
+  // Builds handed over, by options, from an instance whose report turned out incomplete, so
+  // this run keeps them (their pinned epochs). An instance replaced because a file changed
+  // hands nothing over: its successor starts new builds.
+  const own = session();
   const builds = new Map<string, Build>();
-  for (const [cwd, build] of handoff.get(key) ?? []) if (build.changedFile() === null) builds.set(cwd, build);
-  handoff.delete(key);
+  for (const [cwd, build] of own.handoff.get(key) ?? []) if (build.changedFile() === null) builds.set(cwd, build);
+  own.handoff.delete(key);
   // Once this instance is outdated it stays so: Babel checks every older instance per file.
   let outdated = '';
   api.cache.using(() => {
     if (outdated) return outdated;
+    // Its session was disposed: what it loaded and opened is gone, so a new factory run starts afresh.
+    if (own.isDisposed) return (outdated = 'disposed');
     for (const build of builds.values()) {
       const changed = build.changedFile();
       if (changed) return (outdated = `changed:${changed}`);
     }
     if (report.missing !== null) {
-      handoff.set(key, builds);
+      own.handoff.set(key, builds);
       return (outdated = `unreported:${report.missing}`);
     }
     return '';

@@ -11,6 +11,7 @@ import { MemoryStore } from './memory';
 import { RemoteTier } from './remote';
 import { openSqliteStore, SqliteStore } from './sqlite';
 import type { Store } from './types';
+import { session, type Session } from '../build/session';
 
 export type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
 export { MemoryStore } from './memory';
@@ -31,19 +32,10 @@ export interface OpenStoreOptions {
 /** Keys the near (memory) tier of a persistent store keeps; misses fall through to SQLite. */
 const NEAR_TIER_KEYS = 50_000;
 
-/**
- * One store per cache directory per process: every plugin instance (each build of a watch
- * process, each Babel config) shares one SQLite connection and one memory tier. Closing it only
- * closes the file, which reopens on next use, so a shared instance is never left unusable.
- */
-const opened = new Map<string, Store>();
-/** The same with a remote tier, per cache directory and remote configuration. */
-const openedRemote = new Map<string, LayeredStore>();
-/** One remote tier per configuration per process (the worker thread is shared by all). */
-const remotes = new Map<string, RemoteTier>();
-
 /** The remote tier for `options`, and its identity (the secret keys hashed, never kept in a map key). */
 function remoteTier(options: ResolvedRemoteOptions): { id: string; tier: RemoteTier } {
+  // One remote tier per configuration per session (the worker thread is shared by all).
+  const remotes = session().remoteTiers;
   const id = JSON.stringify({ ...options, signingKey: hash(options.signingKey), privateKey: hash(options.privateKey) });
   let tier = remotes.get(id);
   if (!tier) remotes.set(id, (tier = new RemoteTier(options)));
@@ -57,6 +49,11 @@ function remoteTier(options: ResolvedRemoteOptions): { id: string; tier: RemoteT
  * shared remote tier (see remote.ts), which a new build may retry if it was down.
  */
 export function openStore(options: OpenStoreOptions): Store {
+  // One store per cache directory per session (build/session.ts): every plugin instance (each
+  // build of a watch process, each Babel config) shares one SQLite connection and one memory
+  // tier. Closing it only closes the file, which reopens on next use, so a shared instance is
+  // never left unusable. The same with a remote tier, per cache directory and remote configuration.
+  const { stores: opened, remoteStores: openedRemote } = session();
   const remote = options.remote ? remoteTier(options.remote) : null;
   // Opening the store starts a build: a remote server that was down may be tried again.
   remote?.tier.beginBuild();
@@ -87,11 +84,7 @@ export function openStore(options: OpenStoreOptions): Store {
   return layered;
 }
 
-/** Closes and forgets every store opened by {@link openStore} (for tests and process exit). */
+/** Closes and forgets every store opened by {@link openStore} in this session (see {@link Session.closeStores}). */
 export function closeAllStores(): void {
-  for (const store of [...opened.values(), ...openedRemote.values()]) store.close();
-  opened.clear();
-  openedRemote.clear();
-  for (const remote of remotes.values()) remote.close();
-  remotes.clear();
+  session().closeStores();
 }

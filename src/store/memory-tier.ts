@@ -1,11 +1,12 @@
 /**
- * The process-wide near tier of parsed expansions, shared by every build in the process (keys
- * include the store, macro, fingerprint and signature). It is an LRU bounded by the size of
+ * The near tier of parsed expansions, shared by every build in the session (which holds it,
+ * see build/session.ts; keys include the store, macro, fingerprint and signature). It is an LRU bounded by the size of
  * the code it holds, not by a count: one compiled validator can weigh as much as a thousand
  * small inline expansions.
  */
 import type { ExpansionTemplate } from '../template/expansion';
 import type { Dependency } from '../api/types';
+import { session } from '../build/session';
 
 /** A parsed expansion kept in process memory, with what it depends on. */
 export interface MemoryEntry {
@@ -19,9 +20,6 @@ export interface MemoryEntry {
  */
 const CODE_BUDGET = 8_000_000;
 
-const entries = new Map<string, { entry: MemoryEntry; size: number }>();
-let total = 0;
-
 function sizeOf(t: ExpansionTemplate): number {
   const len = (n: { start?: number | null; end?: number | null } | null) => (n ? (n.end ?? 0) - (n.start ?? 0) : 0);
   return len(t.hoist) + len(t.inline) + 64;
@@ -30,6 +28,7 @@ function sizeOf(t: ExpansionTemplate): number {
 /** Reads and writes the tier. */
 export const memoryTier = {
   get(key: string): MemoryEntry | undefined {
+    const { entries } = session().templates;
     const hit = entries.get(key);
     if (!hit) return undefined;
     // Most recently used last: eviction takes from the front.
@@ -39,24 +38,22 @@ export const memoryTier = {
   },
   set(key: string, entry: MemoryEntry): void {
     memoryTier.delete(key);
+    const tier = session().templates;
     const size = sizeOf(entry.template);
-    entries.set(key, { entry, size });
-    total += size;
-    for (const [k, v] of entries) {
-      if (total <= CODE_BUDGET || k === key) break;
-      entries.delete(k);
-      total -= v.size;
+    tier.entries.set(key, { entry, size });
+    tier.total += size;
+    for (const [k, v] of tier.entries) {
+      if (tier.total <= CODE_BUDGET || k === key) break;
+      tier.entries.delete(k);
+      tier.total -= v.size;
     }
   },
   delete(key: string): void {
-    const old = entries.get(key);
+    const tier = session().templates;
+    const old = tier.entries.get(key);
     if (old) {
-      entries.delete(key);
-      total -= old.size;
+      tier.entries.delete(key);
+      tier.total -= old.size;
     }
-  },
-  clear(): void {
-    entries.clear();
-    total = 0;
   },
 };

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 import { format } from 'node:util';
+import { session } from '../build/session';
 
 const PREFIX = '[cached-macros]';
 
@@ -23,15 +24,16 @@ export function debug(...args: unknown[]): void {
   process.stderr.write(`${PREFIX} ${format(...args)}\n`);
 }
 
-const warned = new Set<string>();
+/** Warnings printed by this process: a count of what stderr already holds, so it outlives sessions. */
 let printed = 0;
 
 /**
  * Prints `[cached-macros] warning: <message>` to stderr the first time `key` is seen in this
- * process, and nothing after that: a degraded store must not flood the build log per file.
+ * session, and nothing after that: a degraded store must not flood the build log per file.
  * @returns true when the warning was printed.
  */
 export function warnOnce(key: string, message: string): boolean {
+  const warned = session().warnings;
   if (warned.has(key)) return false;
   warned.add(key);
   printed++;
@@ -44,7 +46,3 @@ export function warningCount(): number {
   return printed;
 }
 
-/** Forgets which warnings were printed (for tests). */
-export function resetWarnings(): void {
-  warned.clear();
-}
