@@ -26,7 +26,7 @@ import { graphMemo, recordedEnvHash } from './deps/graph-memo';
 import { manifestFor } from './deps/dependency-manifest';
 import { findPackage } from './load/fingerprint';
 import { hash } from './util/hash';
-import { PLUGIN_VERSION } from './util/package';
+import { pluginIdentity } from './util/package';
 import { importSources } from './expand/import-sources';
 import { resolveMacro } from './load/macro-loader';
 import { isMacroSource, resolveOptions, type ResolvedOptions } from './build/options';
@@ -62,7 +62,7 @@ export function macroCacheKey(code: string, file: string, options: TransformOpti
   const macros = sources.filter((s) => isMacroSource(s, plugin));
   if (macros.length === 0) return '';
   const recorded = manifestFor(plugin).current();
-  const parts = [PLUGIN_VERSION];
+  const parts = [pluginIdentity()];
   for (const source of macros) {
     let resolved: string;
     try {

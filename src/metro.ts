@@ -27,7 +27,7 @@ import { createRequire } from 'module';
 import path from 'path';
 import { recordedDependenciesKey } from './deps/bundler-dependencies';
 import { hash } from './util/hash';
-import { PLUGIN_VERSION } from './util/package';
+import { pluginIdentity } from './util/package';
 import { resolveOptions, type PluginOptions } from './build/options';
 
 /** Options of {@link createTransformer}. */
@@ -76,7 +76,7 @@ export function createTransformer(options: MetroTransformerOptions = {}): Requir
       const base = inner().getCacheKey?.(keyOptions) ?? '';
       // The Babel plugin resolves its options against process.cwd() (Babel's default cwd); so does this.
       const plugin = resolveOptions(options.pluginOptions ?? {}, process.cwd());
-      return hash(['cached-macros', PLUGIN_VERSION, base, recordedDependenciesKey(plugin)].join('\0'));
+      return hash(['cached-macros', pluginIdentity(), base, recordedDependenciesKey(plugin)].join('\0'));
     },
   };
 }

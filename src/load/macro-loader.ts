@@ -11,7 +11,7 @@ import path from 'path';
 import { envHash, envListingHash, envUpToDate } from '../deps/dependency-check';
 import { findPackageJson, loadedGraph, moduleGraph, statSnapshot, type ModuleGraph } from './fingerprint';
 import { hash, hashFile } from '../util/hash';
-import { PLUGIN_VERSION } from '../util/package';
+import { pluginIdentity } from '../util/package';
 import { isCachedGeneratorClass, isGeneratorClass, type GeneratorClass } from '../api/generator';
 import { isTranspiled, loadTranspiled, resolveTypeScriptFile } from './typescript';
 import { recordLoads, type LoadedFile, type LoadRecorder } from './module-recorder';
@@ -214,7 +214,7 @@ export function defineMacro(mod: MacroModule, exportName: string, babelMajor: nu
   const cls = exportOf(mod, exportName);
   if (!isGeneratorClass(cls)) return null;
   const fingerprint = hash(
-    [mod.graph.hash, mod.graph.packageId ?? '', exportName, cls.version ?? '', PLUGIN_VERSION, String(babelMajor)].join('\0'),
+    [mod.graph.hash, mod.graph.packageId ?? '', exportName, cls.version ?? '', pluginIdentity(), String(babelMajor)].join('\0'),
   );
   return {
     module: mod,
