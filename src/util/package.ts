@@ -20,7 +20,7 @@ let identity: string | undefined;
  * The version plus a hash of this package's code as installed: an edit to the plugin without a
  * version bump (a local build, a patched `node_modules` copy, `npm link`) gives new keys, so a warm
  * build never serves what other plugin code produced. The same release installed anywhere hashes
- * the same, so shared caches still hit across machines. Computed once, on first use (~2 ms).
+ * the same, so shared caches still hit across machines. Computed once, on first use (a few ms: ~100 files).
  */
 export function pluginIdentity(): string {
   return (identity ??= `${PLUGIN_VERSION}+${codeHash(path.resolve(__dirname, '..'))}`);
