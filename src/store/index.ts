@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { hash } from '../util/hash';
-import type { ResolvedRemoteOptions } from '../build/options';
+import type { ResolvedRemoteOptions } from './remote-options';
 import { LayeredStore } from './layered';
 import { plainCodec, signedCodec } from './local-signing';
 import { MemoryStore } from './memory';

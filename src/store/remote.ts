@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { debug, warnOnce } from '../util/log';
-import { redactUrl, type ResolvedRemoteOptions } from '../build/options';
+import { redactUrl, type ResolvedRemoteOptions } from './remote-options';
 import type { RemoteReport } from '../api/types';
 import type { DecodedPayload } from './checksum';
 import { remoteCall, type RemoteRequest, type RemoteResponse } from './remote-bridge';
