@@ -13,7 +13,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import Redis from 'ioredis';
 import { resolveOptions, REMOTE_KEY_ENV } from '../src/build/options';
-import { closeAllStores, openStore } from '../src/store';
+import { closeAllStores } from '../src/store';
+import { openStoreAdmin } from '../src/store/admin';
 import { RemoteTier } from '../src/store/remote';
 import { encodeRemoteValue, KEY_PREFIX, remoteKey } from '../src/store/remote-entry';
 import type { Entry } from '../src/store/types';
@@ -136,11 +137,11 @@ async function keysIn(namespace: string, r: Redis = redis): Promise<string[]> {
 
 /** The entries a machine holds locally (to name the remote keys of particular entries). */
 function localEntries(dir: string): Entry[] {
-  const store = openStore({ kind: 'fs', cacheDir: path.join(dir, 'cache') });
+  const store = openStoreAdmin(path.join(dir, 'cache'))!;
   try {
     return store.entriesOf(MACRO_ID).filter((e) => e.maxEpoch === null);
   } finally {
-    closeAllStores();
+    store.close();
   }
 }
 
