@@ -1,7 +1,7 @@
 /**
- * Looking a file's cached groups up: the process-wide memory tier, then one batch to the store
- * tiers, then one batch of retained entries for the misses. Every hit's recorded dependencies
- * are checked; a stale hit is a miss.
+ * Looking a file's cached groups up: the process-wide memory tier, then one batch to the entry
+ * caches (the ledger's rows, then the remote tier), then one batch of the ledger's retained
+ * entries for the misses. Every hit's recorded dependencies are checked; a stale hit is a miss.
  */
 import type { Build } from '../build/build';
 import { memoryTier } from '../store/memory-tier';
