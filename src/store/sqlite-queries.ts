@@ -80,17 +80,7 @@ export class LedgerQueries {
     const db = (this.db = opened.db);
     const q = (this.q = prepare(db));
     const epoch = () => q.epoch.get() as number;
-    /** A row as an entry, or null (and its id in `bad`) when it fails its checksum. */
-    const decode = (k: EntryKey, row: EntryRow | Omit<EntryRow, 'macro_id' | 'fingerprint' | 'sig_key'>, bad: number[]): Entry | null => {
-      const decoded = this.codec.decode(k, row.payload, row.checksum);
-      if (!decoded) {
-        bad.push(row.id);
-        return null;
-      }
-      const { macroId, fingerprint, sigKey } = k;
-      return { macroId, fingerprint, sigKey, ...decoded, minEpoch: row.min_epoch, maxEpoch: row.max_epoch };
-    };
-    this.decodeRow = decode;
+    const decode = this.decodeRow.bind(this);
     this.tx = {
       register: db.transaction((macroId: string, fingerprint: string): DefinitionResult => {
         const now = epoch();
@@ -145,8 +135,16 @@ export class LedgerQueries {
     };
   }
 
-  /** Decodes a row read by another query (admin.ts); null (its id in `bad`) when it fails its checksum. */
-  readonly decodeRow: (k: EntryKey, row: EntryRow, bad: number[]) => Entry | null;
+  /** A row as an entry, or null (and its id in `bad`) when it fails its checksum (also for admin.ts's queries). */
+  decodeRow(k: EntryKey, row: Pick<EntryRow, 'id' | 'min_epoch' | 'max_epoch' | 'payload' | 'checksum'>, bad: number[]): Entry | null {
+    const decoded = this.codec.decode(k, row.payload, row.checksum);
+    if (!decoded) {
+      bad.push(row.id);
+      return null;
+    }
+    const { macroId, fingerprint, sigKey } = k;
+    return { macroId, fingerprint, sigKey, ...decoded, minEpoch: row.min_epoch, maxEpoch: row.max_epoch };
+  }
 
   epoch(): number {
     return this.q.epoch.get() as number;
