@@ -66,7 +66,11 @@ export interface EntryCache {
   readonly name: string;
   /** One batch (one file's groups): per key, the entry or undefined. */
   getMany(keys: readonly EntryKey[]): Array<CachedEntry | undefined>;
-  /** One batch; a key already held keeps its entry (first writer wins: generators are pure). */
+  /**
+   * One batch. A key already held keeps one of the two entries (the ledger keeps the first, Redis
+   * the last): both hold the same expansion, since generators are pure and keys carry the
+   * definition fingerprint.
+   */
   putMany(entries: readonly CachedEntry[]): void;
   /** Releases connections; the tier reopens on next use. */
   close(): void;
