@@ -118,21 +118,21 @@ export class Build {
   register(def: MacroDefinition): number {
     if (this.registered.has(def.id)) return 0;
     this.registered.add(def.id);
-    const store = this.ledger;
-    store.recordDefinitionFiles(def.id, def.module.graph.files);
-    const result = store.registerDefinition(def.id, def.fingerprint);
+    const ledger = this.ledger;
+    ledger.recordDefinitionFiles(def.id, def.module.graph.files);
+    const result = ledger.registerDefinition(def.id, def.fingerprint);
     if (result.bumped) {
       debug('macro %s changed: epoch %d -> %d', def.id, result.epoch - 1, result.epoch);
       this.advanceEpoch(result);
     }
     // Entries whose recorded files or variables changed are capped now, all in one
     // transaction: one epoch bump per change, however many files later use them.
-    const stale = store
+    const stale = ledger
       .dependents(def.id, def.fingerprint)
       .filter((d) => !depsUpToDate(d.deps, (p) => this.fileHash(p), this.envKey))
       .map((d) => ({ macroId: def.id, fingerprint: def.fingerprint, sigKey: d.sigKey }));
     if (stale.length > 0) {
-      const r = store.invalidate(stale);
+      const r = ledger.invalidate(stale);
       debug('macro %s: %d entries read changed files or variables%s', def.id, stale.length, r.bumped ? `: epoch -> ${r.epoch}` : '');
       this.advanceEpoch(r);
     }
