@@ -14,7 +14,7 @@ import path from 'path';
 import * as babel from '@babel/core';
 import { disposeSession } from '../src/build/session';
 import plugin, { METADATA_KEY } from '../src/plugin/plugin';
-import { openStore } from '../src/store';
+import { openStoreAdmin } from '../src/store/admin';
 import { STORE_FILE } from '../src/store/sqlite-open';
 import { expand, loadFixtures, type FixtureOptions } from '../src/testing';
 import type { FileReport } from '../src/api/types';
@@ -303,11 +303,15 @@ describe('mixed with Generator macros', () => {
       const { report } = expand(code, { filename: mixed, pluginOptions: { store: 'fs', cacheDir } });
       expect(report?.macros['ms.macro']).toMatchObject({ generated: 1, storeHits: 0, memoryHits: 0 });
     }
-    const store = openStore({ kind: 'fs', cacheDir });
-    const stats = store.stats();
-    expect(stats.macros.map((m) => m.macroId)).toEqual([expect.stringMatching(/fmt\.macro\.js#default$/)]);
-    expect(stats.entries).toBe(1);
-    expect(store.definitions().map((d) => d.macroId)).toEqual([expect.stringMatching(/fmt\.macro\.js#default$/)]);
+    const store = openStoreAdmin(cacheDir)!;
+    try {
+      const stats = store.stats();
+      expect(stats.macros.map((m) => m.macroId)).toEqual([expect.stringMatching(/fmt\.macro\.js#default$/)]);
+      expect(stats.entries).toBe(1);
+      expect(store.definitions().map((d) => d.macroId)).toEqual([expect.stringMatching(/fmt\.macro\.js#default$/)]);
+    } finally {
+      store.close();
+    }
   });
 
   it('a file with only createMacro macros does not even open the store', () => {

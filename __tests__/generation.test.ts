@@ -7,7 +7,8 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import readline from 'readline';
-import { openStore } from '../src/store';
+import { openLedger } from '../src/store';
+import { openStoreAdmin } from '../src/store/admin';
 
 const DRIVER = path.join(__dirname, 'helpers', 'build.js');
 const DIST = path.resolve(__dirname, '..', 'dist', 'index.js');
@@ -58,7 +59,7 @@ function genLog(): string[] {
 }
 
 function epoch(): number {
-  const store = openStore({ kind: 'fs', cacheDir });
+  const store = openLedger({ kind: 'fs', cacheDir });
   try {
     return store.currentEpoch();
   } finally {
@@ -108,7 +109,7 @@ test('plain Generator: once per distinct signature per file, in every build, nev
   expect(first.sort()).toEqual(['plain.macro.js (1)', 'plain.macro.js (1)', 'plain.macro.js (2)']);
   build(['a.js', 'b.js']);
   expect(genLog().filter((l) => l.startsWith('plain'))).toHaveLength(3);
-  const store = openStore({ kind: 'fs', cacheDir });
+  const store = openStoreAdmin(cacheDir)!;
   try {
     expect(store.stats().macros.map((m) => m.macroId).filter((id) => id.includes('plain'))).toEqual([]);
   } finally {

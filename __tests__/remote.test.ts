@@ -14,7 +14,9 @@ import readline from 'node:readline';
 import Redis from 'ioredis';
 import { disposeSession } from '../src/build/session';
 import { resolveOptions, REMOTE_KEY_ENV } from '../src/build/options';
-import { openStore } from '../src/store';
+import { openStoreAdmin } from '../src/store/admin';
+import { LayeredCache, ledgerEntries } from '../src/store/entry-cache';
+import { MemoryLedger } from '../src/store/memory-ledger';
 import { RemoteTier } from '../src/store/remote';
 import { encodeRemoteValue, KEY_PREFIX, remoteKey } from '../src/store/remote-entry';
 import type { Entry } from '../src/store/types';
@@ -136,11 +138,11 @@ async function keysIn(namespace: string, r: Redis = redis): Promise<string[]> {
 
 /** The entries a machine holds locally (to name the remote keys of particular entries). */
 function localEntries(dir: string): Entry[] {
-  const store = openStore({ kind: 'fs', cacheDir: path.join(dir, 'cache') });
+  const store = openStoreAdmin(path.join(dir, 'cache'))!;
   try {
     return store.entriesOf(MACRO_ID).filter((e) => e.maxEpoch === null);
   } finally {
-    disposeSession();
+    store.close();
   }
 }
 
@@ -382,6 +384,36 @@ describe('a server that fails in the middle of a build', () => {
     const after = build(other, options);
     expect(genLog(other)).toHaveLength(flushed);
     expect(codes(after.results)).toEqual(reference);
+  });
+});
+
+describe('entry cache contract: the Redis tier', () => {
+  const tierOf = (namespace: string) =>
+    new RemoteTier(resolveOptions({ remote: { url: server.url, namespace, signingKey: KEY, timeoutMs: 250, connectTimeoutMs: 500 } }, root).remote!);
+  const k = (sigKey: string) => ({ macroId: MACRO_ID, fingerprint: 'fp', sigKey });
+  const e = (sigKey: string, inline = `'${sigKey}'`) => ({ ...k(sigKey), expansion: { hoist: null, inline, helpers: [] }, deps: [{ kind: 'env' as const, name: 'X', hash: 'h' }] });
+
+  test('entries round-trip by key; misses are undefined; an empty batch is empty', () => {
+    const tier = tierOf('contract-a');
+    tier.putMany([e('a'), e('b')]);
+    expect(tier.getMany([k('a')])).toEqual([e('a')]);
+    expect(tier.getMany([k('b'), k('zz'), { ...k('a'), fingerprint: 'other' }]).map((x) => x?.expansion.inline)).toEqual(["'b'", undefined, undefined]);
+    expect(tier.getMany([])).toEqual([]);
+    tier.close();
+    expect(tier.getMany([k('a')])).toEqual([e('a')]);
+  });
+
+  test('layered under the ledger\'s rows: remote hits are back-filled locally, writes reach both', () => {
+    const tier = tierOf('contract-b');
+    tier.putMany([e('remote')]);
+    const local = ledgerEntries(new MemoryLedger(), () => 0);
+    const layered = new LayeredCache(local, tier);
+    expect(layered.name).toBe('memory+redis');
+    expect(layered.getMany([k('remote'), k('none')]).map((x) => x?.expansion.inline)).toEqual(["'remote'", undefined]);
+    expect(local.getMany([k('remote')])).toEqual([expect.objectContaining(e('remote'))]);
+    layered.putMany([e('both')]);
+    expect(local.getMany([k('both')])).toEqual([expect.objectContaining(e('both'))]);
+    expect(tier.getMany([k('both')])).toEqual([e('both')]);
   });
 });
 

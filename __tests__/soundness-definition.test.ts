@@ -9,7 +9,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import readline from 'readline';
-import { openStore } from '../src/store';
+import { openLedger } from '../src/store';
 import { moduleGraph } from '../src/load/fingerprint';
 import { macroCacheKey } from '../src/jest';
 import { projectFiles } from './helpers/temp-project';
@@ -217,7 +217,7 @@ describe('5. environment enumeration and directory dependencies', () => {
     app('./k.macro');
     envScenario({ CM_ENUM_A: '1' }, { CM_ENUM_A: '1', CM_ENUM_B: '1' });
     // Security review: enumeration records a digest of the names, never each variable's value.
-    const store = openStore({ kind: 'fs', cacheDir });
+    const store = openLedger({ kind: 'fs', cacheDir });
     try {
       const deps = store.definitions().flatMap((d) => store.dependents(d.macroId, d.fingerprint).flatMap((e) => e.deps));
       expect(deps.some((d) => d.kind === 'env-list')).toBe(true);

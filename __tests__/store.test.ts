@@ -1,5 +1,7 @@
 /**
- * The store tiers: epoch semantics (same suite on every tier), and the persistent tier under
+ * The store: the ledger contract (epoch semantics, same suite on the SQLite and in-memory
+ * ledgers), the entry-cache contract (same suite on every local entry cache and their layering),
+ * the admin operations, and the persistent ledger under
  * concurrent processes, kill -9, file corruption and unusable directories. Child processes run
  * the compiled code in dist/ (build first: `npx tsc -p .`) from a script written to the temp
  * directory (a helper under __tests__/ would be collected by Jest's default testMatch).
@@ -14,25 +16,28 @@ import { driverName, openDatabase, type SqliteDatabase } from '../src/store/sqli
 import { hash, hashFile } from '../src/util/hash';
 import { debug, warnOnce } from '../src/util/log';
 import { decodePayload } from '../src/store/checksum';
-import { openStore } from '../src/store/index';
-import { LayeredStore } from '../src/store/layered';
-import { MemoryStore } from '../src/store/memory';
-import { openSqliteStore, SqliteStore } from '../src/store/sqlite';
-import type { EntryKey, Store } from '../src/store/types';
+import { openLedger, openStore } from '../src/store/index';
+import { openStoreAdmin, type StoreAdmin } from '../src/store/admin';
+import { LayeredCache, ledgerEntries } from '../src/store/entry-cache';
+import { MemoryLedger } from '../src/store/memory-ledger';
+import { openSqliteLedger, SqliteLedger } from '../src/store/sqlite-ledger';
+import type { Entry, EntryCache, EntryKey, Ledger } from '../src/store/types';
 import type { SerializedExpansion } from '../src/api/types';
 import { reachableByNobody, unprivileged } from './helpers/unprivileged';
 
 jest.setTimeout(60_000);
 
-const DIST = path.resolve(__dirname, '../dist/store/sqlite.js');
+const DIST = path.resolve(__dirname, '../dist/store/sqlite-ledger.js');
 const CRASH_ROUNDS = Number(process.env.STORE_CRASH_ROUNDS ?? 5);
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cached-macros-store-'));
 fs.chmodSync(tmpRoot, 0o755); // the read-only test runs a child as an unprivileged user
 let dirCount = 0;
 const freshDir = () => path.join(tmpRoot, `s${++dirCount}`);
 
-const open: Store[] = [];
-const track = <S extends Store>(s: S): S => (open.push(s), s);
+const open: Array<{ close(): void }> = [];
+const track = <S extends { close(): void }>(s: S): S => (open.push(s), s);
+/** The admin operations on the store in `dir` (a second connection to the same file). */
+const adminOf = (dir: string): StoreAdmin => track(openStoreAdmin(dir)!);
 
 let warnings: string[] = [];
 beforeEach(() => {
@@ -58,12 +63,17 @@ const entry = (fingerprint: string, sigKey: string, inline = `${fingerprint}:${s
   expansion: exp(inline),
   deps: [{ kind: 'file' as const, path: '/dep.txt', hash: 'abc' }],
 });
-const inlines = (s: Store, keys: EntryKey[], epoch: number) => s.getMany(keys, epoch).map((e) => e?.expansion.inline);
+const inlines = (s: Ledger, keys: EntryKey[], epoch: number) => s.getMany(keys, epoch).map((e) => e?.expansion.inline);
+/** Every row a ledger holds for `keys` (capped ones oldest first, then the open one), as the contract sees them. */
+const rowsOf = (s: Ledger, keys: EntryKey[]): Entry[] =>
+  keys.flatMap((k) => {
+    const open = s.getMany([k], Number.MAX_SAFE_INTEGER)[0];
+    return [...s.retainedMany([k])[0].reverse(), ...(open ? [open] : [])];
+  });
 
-describe.each<[string, () => Store]>([
-  ['MemoryStore', () => track(new MemoryStore())],
-  ['SqliteStore', () => track(openSqliteStore(freshDir()))],
-  ['LayeredStore', () => track(new LayeredStore(new MemoryStore(), openSqliteStore(freshDir())))],
+describe.each<[string, () => Ledger]>([
+  ['MemoryLedger', () => track(new MemoryLedger())],
+  ['SqliteLedger', () => track(openSqliteLedger(freshDir()))],
 ])('%s semantics', (_name, make) => {
   test('a new store is at epoch 0; the first registration records without a bump', () => {
     const s = make();
@@ -99,14 +109,14 @@ describe.each<[string, () => Store]>([
     // Invisible at the new epoch, still there for a build pinned at the old one.
     expect(inlines(s, [key('F1', 'a'), key('F1', 'b')], 1)).toEqual([undefined, undefined]);
     expect(inlines(s, [key('F1', 'a'), key('F1', 'b')], 0)).toEqual(['F1:a', 'F1:b']);
-    expect(s.entriesOf('m').map((e) => [e.sigKey, e.minEpoch, e.maxEpoch])).toEqual([
+    expect(rowsOf(s, [key('F1', 'a'), key('F1', 'b')]).map((e) => [e.sigKey, e.minEpoch, e.maxEpoch])).toEqual([
       ['a', 0, 0],
       ['b', 0, 0],
     ]);
     // Other macros are untouched.
     expect(inlines(s, [key('G1', 'a', 'other')], 1)).toEqual(['g']);
     s.putMany([entry('F2', 'a')]);
-    expect(s.entriesOf('m').find((e) => e.fingerprint === 'F2')).toMatchObject({ minEpoch: 1, maxEpoch: null });
+    expect(rowsOf(s, [key('F2', 'a')])).toEqual([expect.objectContaining({ minEpoch: 1, maxEpoch: null })]);
     expect(s.registerDefinition('m', 'F2')).toEqual({ epoch: 1, bumped: false, previous: 'F2' });
   });
 
@@ -119,7 +129,7 @@ describe.each<[string, () => Store]>([
     expect(s.registerDefinition('m', 'F1')).toEqual({ epoch: 2, bumped: true, previous: 'F2' });
     expect(inlines(s, [key('F1', 'a'), key('F1', 'b'), key('F2', 'a')], 2)).toEqual(['F1:a', 'F1:b', undefined]);
     expect(inlines(s, [key('F2', 'a')], 1)).toEqual(['F2:a']);
-    const open = s.entriesOf('m').filter((e) => e.maxEpoch === null);
+    const open = rowsOf(s, [key('F1', 'a'), key('F1', 'b'), key('F2', 'a')]).filter((e) => e.maxEpoch === null);
     expect(open.map((e) => `${e.fingerprint}:${e.sigKey}`).sort()).toEqual(['F1:a', 'F1:b']);
     // Going back again caps the revived ones and revives F2's.
     expect(s.registerDefinition('m', 'F2').epoch).toBe(3);
@@ -135,7 +145,10 @@ describe.each<[string, () => Store]>([
     s.registerDefinition('m', 'F2'); // epoch 2, 'new' capped at 1
     s.registerDefinition('m', 'F1'); // epoch 3: revives 'new' only
     expect(inlines(s, [key('F1', 'a')], 3)).toEqual(['new']);
-    expect(s.entriesOf('m').filter((e) => e.maxEpoch === null)).toHaveLength(1);
+    expect(rowsOf(s, [key('F1', 'a')]).map((e) => [e.expansion.inline, e.maxEpoch])).toEqual([
+      ['old', 0],
+      ['new', null],
+    ]);
   });
 
   test('invalidate bumps once; invalidating the same keys again does not bump', () => {
@@ -159,7 +172,7 @@ describe.each<[string, () => Store]>([
     s.putMany([entry('F1', 'a', 'first')]);
     s.putMany([entry('F1', 'a', 'second'), entry('F1', 'b', 'b1'), entry('F1', 'b', 'b2')]);
     expect(inlines(s, [key('F1', 'a'), key('F1', 'b')], 0)).toEqual(['first', 'b1']);
-    expect(s.entriesOf('m')).toHaveLength(2);
+    expect(rowsOf(s, [key('F1', 'a'), key('F1', 'b')])).toHaveLength(2);
   });
 
   test('a late writer of a superseded definition is stored already capped', () => {
@@ -169,9 +182,9 @@ describe.each<[string, () => Store]>([
     s.putMany([entry('F1', 'late')]);
     expect(inlines(s, [key('F1', 'late')], 1)).toEqual([undefined]);
     expect(inlines(s, [key('F1', 'late')], 0)).toEqual(['F1:late']); // the writer's pinned world
-    expect(s.entriesOf('m')).toEqual([expect.objectContaining({ sigKey: 'late', minEpoch: 1, maxEpoch: 0 })]);
+    expect(rowsOf(s, [key('F1', 'late')])).toEqual([expect.objectContaining({ sigKey: 'late', minEpoch: 1, maxEpoch: 0 })]);
     s.putMany([entry('F1', 'late', 'again')]); // not duplicated
-    expect(s.entriesOf('m')).toHaveLength(1);
+    expect(rowsOf(s, [key('F1', 'late')])).toHaveLength(1);
     s.registerDefinition('m', 'F1'); // a revert revives it
     expect(inlines(s, [key('F1', 'late')], 2)).toEqual(['F1:late']);
   });
@@ -180,32 +193,6 @@ describe.each<[string, () => Store]>([
     const s = make();
     s.putMany([entry('F1', 'a')]);
     expect(inlines(s, [key('F1', 'a')], 0)).toEqual(['F1:a']);
-  });
-
-  test('gc drops entries capped before the retention window, never open ones', () => {
-    const s = make();
-    s.registerDefinition('m', 'F1');
-    s.putMany([entry('F1', 'a'), entry('F1', 'keep')]);
-    s.registerDefinition('m', 'F2'); // epoch 1: F1 capped at 0
-    s.putMany([entry('F2', 'a')]);
-    s.registerDefinition('m', 'F3'); // epoch 2: F2 capped at 1
-    s.putMany([entry('F3', 'a')]);
-    s.registerDefinition('m', 'F4'); // epoch 3: F3 capped at 2
-    s.putMany([entry('F4', 'a')]);
-    expect(s.gc(5)).toBe(0);
-    expect(s.gc(2)).toBe(2); // max_epoch 0 < 3 - 2
-    expect(s.entriesOf('m').map((e) => e.fingerprint).sort()).toEqual(['F2', 'F3', 'F4']);
-    expect(s.gc(0)).toBe(2);
-    expect(s.entriesOf('m').map((e) => e.fingerprint)).toEqual(['F4']);
-    expect(s.gc(0)).toBe(0);
-  });
-
-  test('gc drops capped entries of macros with no recorded definition', () => {
-    const s = make();
-    s.putMany([entry('F1', 'a', 'x', 'ghost'), entry('F1', 'b', 'y', 'ghost')]);
-    s.invalidate([key('F1', 'a', 'ghost')]);
-    expect(s.gc(100)).toBe(1);
-    expect(s.entriesOf('ghost').map((e) => e.sigKey)).toEqual(['b']);
   });
 
   test('definition files can be recorded before or after the definition', () => {
@@ -218,33 +205,6 @@ describe.each<[string, () => Store]>([
       { macroId: 'm', fingerprint: 'F1', files: ['/a.js', '/b.js'] },
       { macroId: 'n', fingerprint: 'G1', files: ['/n.js'] },
     ]);
-  });
-
-  test('stats and hits', () => {
-    const s = make();
-    s.registerDefinition('m', 'F1');
-    s.putMany([entry('F1', 'a'), entry('F1', 'b')]);
-    s.invalidate([key('F1', 'a')]);
-    s.recordHits?.(new Map([['m', 3]]));
-    s.recordHits?.(new Map([['m', 2], ['unknown', 1]]));
-    const st = s.stats();
-    expect(st).toMatchObject({ epoch: 1, entries: 2, openEntries: 1 });
-    expect(st.bytes).toBeGreaterThan(0);
-    expect(st.macros).toEqual([{ macroId: 'm', fingerprint: 'F1', sinceEpoch: 0, entries: 2, hits: 5 }]);
-  });
-
-  test('clear drops entries and definitions but keeps the epoch monotonic', () => {
-    const s = make();
-    s.registerDefinition('m', 'F1');
-    s.putMany([entry('F1', 'a')]);
-    s.registerDefinition('m', 'F2');
-    s.clear();
-    expect(s.currentEpoch()).toBe(1);
-    expect(s.definitions()).toEqual([]);
-    expect(s.entriesOf('m')).toEqual([]);
-    expect(s.registerDefinition('m', 'F1')).toEqual({ epoch: 1, bumped: false, previous: null });
-    s.putMany([entry('F1', 'a')]);
-    expect(inlines(s, [key('F1', 'a')], 1)).toEqual(['F1:a']);
   });
 
   test('a closed store keeps working', () => {
@@ -267,6 +227,70 @@ describe.each<[string, () => Store]>([
     expect(inlines(s, [key('F1', 'bad'), key('F1', 'good')], 0)).toEqual([undefined, 'F1:good']);
     expect(warnings.length).toBeGreaterThanOrEqual(1);
   });
+});
+
+describe('StoreAdmin (the CLI\'s operations)', () => {
+  test('gc drops entries capped before the retention window, never open ones', () => {
+    const dir = freshDir();
+    const s = track(openSqliteLedger(dir));
+    const admin = adminOf(dir);
+    s.registerDefinition('m', 'F1');
+    s.putMany([entry('F1', 'a'), entry('F1', 'keep')]);
+    s.registerDefinition('m', 'F2'); // epoch 1: F1 capped at 0
+    s.putMany([entry('F2', 'a')]);
+    s.registerDefinition('m', 'F3'); // epoch 2: F2 capped at 1
+    s.putMany([entry('F3', 'a')]);
+    s.registerDefinition('m', 'F4'); // epoch 3: F3 capped at 2
+    s.putMany([entry('F4', 'a')]);
+    expect(admin.gc(5)).toBe(0);
+    expect(admin.gc(2)).toBe(2); // max_epoch 0 < 3 - 2
+    expect(admin.entriesOf('m').map((e) => e.fingerprint).sort()).toEqual(['F2', 'F3', 'F4']);
+    expect(admin.gc(0)).toBe(2);
+    expect(admin.entriesOf('m').map((e) => e.fingerprint)).toEqual(['F4']);
+    expect(admin.gc(0)).toBe(0);
+  });
+
+  test('gc drops capped entries of macros with no recorded definition', () => {
+    const dir = freshDir();
+    const s = track(openSqliteLedger(dir));
+    const admin = adminOf(dir);
+    s.putMany([entry('F1', 'a', 'x', 'ghost'), entry('F1', 'b', 'y', 'ghost')]);
+    s.invalidate([key('F1', 'a', 'ghost')]);
+    expect(admin.gc(100)).toBe(1);
+    expect(admin.entriesOf('ghost').map((e) => e.sigKey)).toEqual(['b']);
+  });
+
+  test('stats and hits', () => {
+    const dir = freshDir();
+    const s = track(openSqliteLedger(dir));
+    const admin = adminOf(dir);
+    s.registerDefinition('m', 'F1');
+    s.putMany([entry('F1', 'a'), entry('F1', 'b')]);
+    s.invalidate([key('F1', 'a')]);
+    s.recordHits(new Map([['m', 3]]));
+    s.recordHits(new Map([['m', 2], ['unknown', 1]]));
+    const st = admin.stats();
+    expect(st).toMatchObject({ epoch: 1, entries: 2, openEntries: 1 });
+    expect(st.bytes).toBeGreaterThan(0);
+    expect(st.macros).toEqual([{ macroId: 'm', fingerprint: 'F1', sinceEpoch: 0, entries: 2, hits: 5 }]);
+  });
+
+  test('clear drops entries and definitions but keeps the epoch monotonic', () => {
+    const dir = freshDir();
+    const s = track(openSqliteLedger(dir));
+    const admin = adminOf(dir);
+    s.registerDefinition('m', 'F1');
+    s.putMany([entry('F1', 'a')]);
+    s.registerDefinition('m', 'F2');
+    admin.clear();
+    expect(s.currentEpoch()).toBe(1);
+    expect(s.definitions()).toEqual([]);
+    expect(admin.entriesOf('m')).toEqual([]);
+    expect(s.registerDefinition('m', 'F1')).toEqual({ epoch: 1, bumped: false, previous: null });
+    s.putMany([entry('F1', 'a')]);
+    expect(inlines(s, [key('F1', 'a')], 1)).toEqual(['F1:a']);
+  });
+
 });
 
 describe('helpers', () => {
@@ -311,19 +335,76 @@ describe('helpers', () => {
     expect(lines).toEqual(['[cached-macros] warning: first\n', '[cached-macros] warning: second\n', '[cached-macros] shown 3\n']);
   });
 
-  test('a near-tier MemoryStore with maxKeys forgets its oldest keys', () => {
-    const s = new MemoryStore({ maxKeys: 2 });
-    s.putMany([entry('F1', 'a'), entry('F1', 'b'), entry('F1', 'c')]);
-    expect(inlines(s, [key('F1', 'a'), key('F1', 'b'), key('F1', 'c')], 0)).toEqual([undefined, 'F1:b', 'F1:c']);
-    expect(s.stats().entries).toBe(2);
+});
+
+const cached = (c: EntryCache, keys: EntryKey[]) => c.getMany(keys).map((e) => e?.expansion.inline);
+
+describe.each<[string, () => EntryCache]>([
+  ['the memory ledger\'s entries', () => ledgerEntries(track(new MemoryLedger()), () => 0)],
+  ['the SQLite ledger\'s entries', () => ledgerEntries(track(openSqliteLedger(freshDir())), () => 0)],
+  ['a LayeredCache (memory over SQLite)', () => new LayeredCache(ledgerEntries(new MemoryLedger(), () => 0), ledgerEntries(track(openSqliteLedger(freshDir())), () => 0))],
+])('entry cache contract: %s', (_name, make) => {
+  test('entries round-trip by key; misses are undefined; an empty batch is empty', () => {
+    const c = make();
+    const e = { ...entry('F1', 'a'), expansion: { hoist: '(x) => x', inline: '$hoisted($0)', helpers: [{ placeholder: '_h', source: 'lib', name: 'h' }] } };
+    c.putMany([e, entry('F1', 'b')]);
+    expect(c.getMany([key('F1', 'a')])).toEqual([expect.objectContaining(e)]);
+    expect(cached(c, [key('F1', 'b'), key('F1', 'zz'), key('F2', 'a'), key('F1', 'a', 'other')])).toEqual(['F1:b', undefined, undefined, undefined]);
+    expect(c.getMany([])).toEqual([]);
+  });
+
+  test('first writer wins per key; a closed cache keeps working', () => {
+    const c = make();
+    c.putMany([entry('F1', 'a', 'first')]);
+    c.putMany([entry('F1', 'a', 'second'), entry('F1', 'b', 'b1'), entry('F1', 'b', 'b2')]);
+    expect(cached(c, [key('F1', 'a'), key('F1', 'b')])).toEqual(['first', 'b1']);
+    c.close();
+    expect(cached(c, [key('F1', 'a')])).toEqual(['first']);
+    expect(warnings).toEqual([]);
   });
 });
 
-describe('SqliteStore specifics', () => {
+describe('LayeredCache and the ledger\'s entries', () => {
+  test('reads near, then far for what near missed, back-filling near; writes go to both', () => {
+    const nearLedger = new MemoryLedger();
+    const farLedger = track(openSqliteLedger(freshDir()));
+    const near = ledgerEntries(nearLedger, () => 0);
+    const far = ledgerEntries(farLedger, () => 0);
+    const reads: EntryKey[][] = [];
+    const counting: EntryCache = { name: 'far', getMany: (keys) => (reads.push([...keys]), far.getMany(keys)), putMany: (e) => far.putMany(e), close: () => far.close() };
+    const layered = new LayeredCache(near, counting);
+    expect(layered.name).toBe('memory+far');
+    far.putMany([entry('F1', 'a', 'from far')]);
+    near.putMany([entry('F1', 'n', 'near only')]);
+    expect(cached(layered, [key('F1', 'n'), key('F1', 'a'), key('F1', 'x')])).toEqual(['near only', 'from far', undefined]);
+    expect(reads).toEqual([[key('F1', 'a'), key('F1', 'x')]]);
+    // The far hit was back-filled: served by near from now on, without asking far.
+    expect(cached(near, [key('F1', 'a')])).toEqual(['from far']);
+    expect(cached(layered, [key('F1', 'a'), key('F1', 'n')])).toEqual(['from far', 'near only']);
+    expect(reads).toHaveLength(1);
+    layered.putMany([entry('F1', 'w', 'written')]);
+    expect(cached(near, [key('F1', 'w')])).toEqual(['written']);
+    expect(cached(far, [key('F1', 'w')])).toEqual(['written']);
+  });
+
+  test("the ledger's entries read at the epoch the caller pins, read when it reads", () => {
+    const ledger = track(openSqliteLedger(freshDir()));
+    let pinned = 0;
+    const entries = ledgerEntries(ledger, () => pinned);
+    ledger.registerDefinition('m', 'F1');
+    entries.putMany([entry('F1', 'a')]);
+    ledger.invalidate([key('F1', 'a')]); // epoch 1: capped at 0
+    expect(cached(entries, [key('F1', 'a')])).toEqual(['F1:a']); // still pinned at 0
+    pinned = 1;
+    expect(cached(entries, [key('F1', 'a')])).toEqual([undefined]);
+  });
+});
+
+describe('SqliteLedger specifics', () => {
   const sqlite = (dir = freshDir()) => {
-    const s = track(openSqliteStore(dir));
-    expect(s).toBeInstanceOf(SqliteStore);
-    return s as SqliteStore;
+    const s = track(openSqliteLedger(dir));
+    expect(s).toBeInstanceOf(SqliteLedger);
+    return s as SqliteLedger;
   };
   const raw = (dir: string) => openDatabase(path.join(dir, 'store.sqlite'), { timeout: 10_000 });
 
@@ -369,7 +450,7 @@ describe('SqliteStore specifics', () => {
     s.registerDefinition('m', 'F1');
     s.putMany([entry('F1', 'a')]);
     // Fault injection: cap the file at its current size.
-    const db = (s as unknown as { conn: { db: SqliteDatabase } }).conn.db;
+    const db = (s as unknown as { connection: { conn: { db: SqliteDatabase } } }).connection.conn.db;
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     const big = Array.from({ length: 200 }, (_, i) => entry('F1', `big${i}`, 'x'.repeat(2000)));
     expect(() => s.putMany(big)).not.toThrow();
@@ -397,37 +478,38 @@ describe('SqliteStore specifics', () => {
     expect(warnings).toEqual([]);
   });
 
-  test('openStore shares one store per cache directory; closing or clearing it leaves it usable', () => {
+  test('openLedger shares one ledger per cache directory; closing it, or clearing the store, leaves it usable', () => {
     const dir = freshDir();
-    const a = openStore({ kind: 'fs', cacheDir: dir });
-    const b = openStore({ kind: 'fs', cacheDir: path.join(dir, '.') });
+    const a = openLedger({ kind: 'fs', cacheDir: dir });
+    const b = openLedger({ kind: 'fs', cacheDir: path.join(dir, '.') });
     expect(a).toBe(b);
-    expect(a).toBeInstanceOf(LayeredStore);
+    expect(a).toBeInstanceOf(SqliteLedger);
     a.registerDefinition('m', 'F1');
     a.putMany([entry('F1', 'a')]);
     a.close();
     expect(inlines(b, [key('F1', 'a')], 0)).toEqual(['F1:a']);
-    b.clear();
+    adminOf(dir).clear();
     expect(inlines(a, [key('F1', 'a')], 0)).toEqual([undefined]);
     a.putMany([entry('F1', 'a')]);
     expect(inlines(b, [key('F1', 'a')], 0)).toEqual(['F1:a']);
-    expect(openStore({ kind: 'memory', cacheDir: dir })).not.toBe(openStore({ kind: 'memory', cacheDir: dir }));
+    expect(openLedger({ kind: 'memory', cacheDir: dir })).not.toBe(openLedger({ kind: 'memory', cacheDir: dir }));
   });
 
-  test('the layered store back-fills the near tier and serves it without the far one', () => {
+  test("openStore: a build's entries are the shared ledger's rows at the build's epoch (no in-process tier of rows)", () => {
     const dir = freshDir();
-    const far = sqlite(dir);
-    far.registerDefinition('m', 'F1');
-    far.putMany([entry('F1', 'a')]);
-    const near = new MemoryStore();
-    const s = new LayeredStore(near, far);
-    expect(near.getMany([key('F1', 'a')], 0)).toEqual([undefined]);
-    expect(inlines(s, [key('F1', 'a')], 0)).toEqual(['F1:a']);
-    expect(inlines(near, [key('F1', 'a')], 0)).toEqual(['F1:a']);
-    // Another process invalidates in the far tier; an invalidation through the layer evicts.
-    s.invalidate([key('F1', 'a')]);
-    expect(inlines(s, [key('F1', 'a')], 1)).toEqual([undefined]);
-    expect(inlines(s, [key('F1', 'a')], 0)).toEqual(['F1:a']);
+    let epoch = 0;
+    const opened = openStore({ kind: 'fs', cacheDir: dir }, () => epoch);
+    expect(opened.ledger).toBe(openLedger({ kind: 'fs', cacheDir: dir }));
+    expect(opened.remote).toBeNull();
+    expect(opened.entries.name).toBe('sqlite');
+    opened.ledger.registerDefinition('m', 'F1');
+    opened.entries.putMany([entry('F1', 'a')]);
+    // Another process's invalidation is seen at once: nothing in this process kept a copy.
+    const other = sqlite(dir);
+    epoch = other.invalidate([key('F1', 'a')]).epoch;
+    expect(cached(opened.entries, [key('F1', 'a')])).toEqual([undefined]);
+    epoch = 0;
+    expect(cached(opened.entries, [key('F1', 'a')])).toEqual(['F1:a']);
   });
 });
 
@@ -435,9 +517,9 @@ describe('SqliteStore specifics', () => {
 // Child processes
 
 const CHILD = `
-const { openSqliteStore } = require(${JSON.stringify(DIST)});
+const { openSqliteLedger } = require(${JSON.stringify(DIST)});
 const [dir, mode, id, count, batchSize] = process.argv.slice(2);
-const store = openSqliteStore(dir);
+const store = openSqliteLedger(dir);
 if (mode === 'readonly') {
   const got = store.getMany([{ macroId: 'm', fingerprint: 'F1', sigKey: 'k1' }], 0);
   store.putMany([{ macroId: 'm', fingerprint: 'F1', sigKey: 'new', expansion: { hoist: null, inline: 'n', helpers: [] }, deps: [] }]);
@@ -551,10 +633,10 @@ function verifyFile(dir: string, skip: (sigKey: string) => boolean = () => false
   }
 }
 
-describe('SqliteStore across processes', () => {
+describe('SqliteLedger across processes', () => {
   test('8 processes writing 1,000 entries each and registering the same new definition at once', async () => {
     const dir = freshDir();
-    const setup = openSqliteStore(dir);
+    const setup = openSqliteLedger(dir);
     setup.registerDefinition('m', 'F1');
     setup.putMany([entry('F1', 'old')]);
     setup.close();
@@ -571,7 +653,7 @@ describe('SqliteStore across processes', () => {
     expect(results.filter((r) => r.bumped)).toHaveLength(1);
     expect(results.every((r) => r.epoch === 1)).toBe(true);
 
-    const s = track(openSqliteStore(dir));
+    const s = track(openSqliteLedger(dir));
     expect(s.currentEpoch()).toBe(1);
     const keys = children.flatMap((_, i) => Array.from({ length: 1000 }, (_, j) => key('F2', `c${i}-${j}`)));
     const t0 = process.hrtime.bigint();
@@ -580,7 +662,7 @@ describe('SqliteStore across processes', () => {
     expect(got.filter((e) => e !== undefined)).toHaveLength(8000);
     got.forEach((e, i) => expect(e?.expansion.hoist).toContain(`/* ${keys[i].sigKey} `));
     // The shared keys: one open row each, whoever wrote first.
-    const shared = s.entriesOf('m').filter((e) => e.sigKey.startsWith('shared-'));
+    const shared = adminOf(dir).entriesOf('m').filter((e) => e.sigKey.startsWith('shared-'));
     expect(shared).toHaveLength(40);
     expect(inlines(s, [key('F1', 'old')], 1)).toEqual([undefined]);
     expect(inlines(s, [key('F1', 'old')], 0)).toEqual(['F1:old']);
@@ -601,13 +683,13 @@ describe('SqliteStore across processes', () => {
       expect(await c.exited).toBe(null);
       expect(c.stderr).toBe('');
 
-      const s = track(openSqliteStore(dir));
+      const s = track(openSqliteLedger(dir));
       expect(s.name).toBe('sqlite');
       const { rows } = verifyFile(dir);
       expect(rows).toBeGreaterThan(previousRows - 1);
       previousRows = rows;
       // Everything the file holds reads back through the store.
-      expect(s.entriesOf('m')).toHaveLength(rows);
+      expect(adminOf(dir).entriesOf('m')).toHaveLength(rows);
       s.close();
     }
     expect(warnings).toEqual([]);
@@ -617,14 +699,14 @@ describe('SqliteStore across processes', () => {
 // ---------------------------------------------------------------------------------------------
 // Damaged files and unusable directories
 
-describe('SqliteStore robustness', () => {
+describe('SqliteLedger robustness', () => {
   const N = 2000;
   const marked = (i: number) => entry('F1', `k${i}`, `MARK-${String(i).padStart(5, '0')}-${'z'.repeat(500)}`);
   const allKeys = Array.from({ length: N }, (_, i) => key('F1', `k${i}`));
 
   function populated(): string {
     const dir = freshDir();
-    const s = openSqliteStore(dir);
+    const s = openSqliteLedger(dir);
     s.registerDefinition('m', 'F1');
     for (let i = 0; i < N; i += 100) s.putMany(Array.from({ length: 100 }, (_, j) => marked(i + j)));
     s.close(); // the last connection checkpoints the WAL into the file and removes it
@@ -635,7 +717,7 @@ describe('SqliteStore robustness', () => {
   const corruptFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.startsWith('store.sqlite.corrupt-') && !/-(wal|shm)$/.test(f));
 
   /** Reads every key: each one is a miss or exactly the right entry, never an exception. */
-  function readBack(s: Store): number {
+  function readBack(s: Ledger): number {
     let hits = 0;
     s.getMany(allKeys, 0).forEach((e, i) => {
       if (e) {
@@ -646,11 +728,11 @@ describe('SqliteStore robustness', () => {
     return hits;
   }
   /** The store (whatever tier it fell back to) takes writes and serves them. */
-  function stillWorks(s: Store): void {
+  function stillWorks(s: Ledger): void {
     s.registerDefinition('m', 'F1');
     s.putMany([entry('F1', 'fresh')]);
     expect(inlines(s, [key('F1', 'fresh')], s.currentEpoch())).toEqual(['F1:fresh']);
-    expect(() => s.stats()).not.toThrow();
+    expect(() => s.dependents('m', 'F1')).not.toThrow();
   }
 
   test('a damaged payload byte is a miss (checksum), the rest still hits', () => {
@@ -660,7 +742,7 @@ describe('SqliteStore robustness', () => {
     expect(at).toBeGreaterThan(0);
     buf[at + 20] ^= 0x01; // 'z' -> '{' inside the JSON string: still well-formed to SQLite
     fs.writeFileSync(file(dir), buf);
-    const s = track(openSqliteStore(dir));
+    const s = track(openSqliteLedger(dir));
     expect(s.name).toBe('sqlite');
     expect(readBack(s)).toBe(N - 1);
     expect(s.getMany([key('F1', 'k1234')], 0)).toEqual([undefined]);
@@ -674,8 +756,8 @@ describe('SqliteStore robustness', () => {
     const mid = Math.floor(buf.length / 2);
     for (let i = 0; i < 512; i++) buf[mid + i] ^= 0x5a;
     fs.writeFileSync(file(dir), buf);
-    let s!: Store;
-    expect(() => (s = track(openSqliteStore(dir)))).not.toThrow();
+    let s!: Ledger;
+    expect(() => (s = track(openSqliteLedger(dir)))).not.toThrow();
     const hits = readBack(s);
     // Depending on what the bytes hit: a few checksum misses, or the whole file moved aside.
     expect(hits).toBeLessThan(N);
@@ -687,7 +769,7 @@ describe('SqliteStore robustness', () => {
   test('a truncated file is moved aside and replaced', () => {
     const dir = populated();
     fs.truncateSync(file(dir), Math.floor(fs.statSync(file(dir)).size / 2));
-    const s = track(openSqliteStore(dir));
+    const s = track(openSqliteLedger(dir));
     expect(readBack(s)).toBe(0);
     expect(corruptFiles(dir)).toHaveLength(1);
     expect(warnings).toHaveLength(1);
@@ -701,7 +783,7 @@ describe('SqliteStore robustness', () => {
     const fd = fs.openSync(file(dir), 'r+');
     fs.writeSync(fd, Buffer.from('this is not an SQLite header, just garbage bytes!!'), 0, 50, 0);
     fs.closeSync(fd);
-    const s = track(openSqliteStore(dir));
+    const s = track(openSqliteLedger(dir));
     expect(s.name).toBe('sqlite');
     expect(readBack(s)).toBe(0);
     expect(corruptFiles(dir)).toHaveLength(1);
@@ -710,18 +792,18 @@ describe('SqliteStore robustness', () => {
     stillWorks(s);
     // The next process opens the fresh store without complaint.
     disposeSession();
-    const again = track(openSqliteStore(dir));
+    const again = track(openSqliteLedger(dir));
     expect(inlines(again, [key('F1', 'fresh')], again.currentEpoch())).toEqual(['F1:fresh']);
     expect(warnings).toHaveLength(1);
   });
 
   test('corruption found mid-use: one warning, the file moved aside, memory from then on', () => {
     const dir = populated();
-    const s = openSqliteStore(dir) as SqliteStore;
+    const s = openSqliteLedger(dir) as SqliteLedger;
     track(s);
     s.registerDefinition('m', 'F1');
     // Make the connection read pages from disk again, then damage everything past the header page.
-    (s as unknown as { conn: { db: SqliteDatabase } }).conn.db.pragma('cache_size = 0');
+    (s as unknown as { connection: { conn: { db: SqliteDatabase } } }).connection.conn.db.pragma('cache_size = 0');
     const size = fs.statSync(file(dir)).size;
     const fd = fs.openSync(file(dir), 'r+');
     fs.writeSync(fd, Buffer.alloc(size - 8192, 0xa5), 0, size - 8192, 8192);
@@ -735,7 +817,7 @@ describe('SqliteStore robustness', () => {
     stillWorks(s);
     expect(warnings).toHaveLength(1);
     // A new process starts from a fresh file.
-    const next = track(openSqliteStore(dir));
+    const next = track(openSqliteLedger(dir));
     expect(next.name).toBe('sqlite');
     expect(readBack(next)).toBe(0);
   });
@@ -749,14 +831,14 @@ describe('SqliteStore robustness', () => {
     ['a path under /proc', () => `/proc/self/cached-macros-${++dirCount}`],
   ])('an unusable directory (%s) gives a memory store and one warning', (_what, makeDir) => {
     const dir = makeDir();
-    const s = track(openSqliteStore(dir));
-    expect(s).toBeInstanceOf(MemoryStore);
+    const s = track(openSqliteLedger(dir));
+    expect(s).toBeInstanceOf(MemoryLedger);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/cannot use the macro cache .*memory only/);
     stillWorks(s);
     // The build as a whole: openStore degrades the same way, without another warning.
-    const viaOpen = openStore({ kind: 'fs', cacheDir: dir });
-    expect(viaOpen).toBeInstanceOf(MemoryStore);
+    const viaOpen = openLedger({ kind: 'fs', cacheDir: dir });
+    expect(viaOpen).toBeInstanceOf(MemoryLedger);
     expect(warnings).toHaveLength(1);
   });
 

@@ -101,8 +101,8 @@ async function main() {
   };
   const keys = fixed.sites.map(keyOf);
   const fileHash = (p) => build.fileHash(p);
-  const store = build.store;
-  const far = store.far ?? store;
+  // The persistent rows (SQLite): the ledger's, read at the build's epoch.
+  const far = build.ledger;
   const distinct = [...new Map(fixed.sites.map((s, i) => [keys[i].key, { macroId: s.def.id, fingerprint: s.def.fingerprint, sigKey: keys[i].sig.key }])).values()];
 
   // tinybench runs a task until its *timed* part reaches `time`; tasks with a costly untimed

@@ -9,8 +9,9 @@ import { debug } from '../util/log';
 import { defineMacro, loadMacroModule, type MacroDefinition, type MacroModule } from '../load/macro-loader';
 import type { ResolvedOptions } from './options';
 import { randomBytes } from 'node:crypto';
-import { openStore } from '../store';
-import type { DefinitionResult, Store } from '../store/types';
+import { openStore, type OpenedStore } from '../store';
+import type { RemoteTier } from '../store/remote';
+import type { DefinitionResult, EntryCache, Ledger } from '../store/types';
 import { dependencyFile, depsUpToDate } from '../deps/dependency-check';
 import { localDigestKey, remoteDigestKey } from '../deps/env-digest';
 import { statSnapshot } from '../load/fingerprint';
@@ -23,7 +24,7 @@ const memoryKey = randomBytes(32);
 
 /** State of one build. */
 export class Build {
-  private storeInstance: Store | null = null;
+  private opened: OpenedStore | null = null;
   private pinnedEpoch: number | null = null;
   private readonly modules = new Map<string, MacroModule>();
   private readonly definitions = new Map<string, MacroDefinition | null>();
@@ -60,13 +61,29 @@ export class Build {
   }
 
   /** The store, opened on first use. */
-  get store(): Store {
-    if (!this.storeInstance) {
-      this.storeInstance = openStore({ kind: this.options.store, cacheDir: this.options.cacheDir, remote: this.options.remote });
-      this.pinnedEpoch = this.storeInstance.currentEpoch();
-      debug('build opened store %s at %s, epoch %d', this.storeInstance.name, this.options.cacheDir, this.pinnedEpoch);
+  private get store(): OpenedStore {
+    if (!this.opened) {
+      const { store: kind, cacheDir, remote } = this.options;
+      this.opened = openStore({ kind, cacheDir, remote }, () => this.epoch);
+      this.pinnedEpoch = this.opened.ledger.currentEpoch();
+      debug('build opened store %s at %s, epoch %d', this.opened.entries.name, cacheDir, this.pinnedEpoch);
     }
-    return this.storeInstance;
+    return this.opened;
+  }
+
+  /** The store's ledger: epochs, definitions, caps, hits. */
+  get ledger(): Ledger {
+    return this.store.ledger;
+  }
+
+  /** The entry caches this build reads and writes (local rows at {@link epoch}, then the remote tier). */
+  get entries(): EntryCache {
+    return this.store.entries;
+  }
+
+  /** The remote tier, or null (for its per-file report). */
+  get remote(): RemoteTier | null {
+    return this.store.remote;
   }
 
   /** The epoch this build sees: the store's at its start, moved only by this build's own registrations. */
@@ -101,21 +118,21 @@ export class Build {
   register(def: MacroDefinition): number {
     if (this.registered.has(def.id)) return 0;
     this.registered.add(def.id);
-    const store = this.store;
-    store.recordDefinitionFiles(def.id, def.module.graph.files);
-    const result = store.registerDefinition(def.id, def.fingerprint);
+    const ledger = this.ledger;
+    ledger.recordDefinitionFiles(def.id, def.module.graph.files);
+    const result = ledger.registerDefinition(def.id, def.fingerprint);
     if (result.bumped) {
       debug('macro %s changed: epoch %d -> %d', def.id, result.epoch - 1, result.epoch);
       this.advanceEpoch(result);
     }
     // Entries whose recorded files or variables changed are capped now, all in one
     // transaction: one epoch bump per change, however many files later use them.
-    const stale = store
+    const stale = ledger
       .dependents(def.id, def.fingerprint)
       .filter((d) => !depsUpToDate(d.deps, (p) => this.fileHash(p), this.envKey))
       .map((d) => ({ macroId: def.id, fingerprint: def.fingerprint, sigKey: d.sigKey }));
     if (stale.length > 0) {
-      const r = store.invalidate(stale);
+      const r = ledger.invalidate(stale);
       debug('macro %s: %d entries read changed files or variables%s', def.id, stale.length, r.bumped ? `: epoch -> ${r.epoch}` : '');
       this.advanceEpoch(r);
     }

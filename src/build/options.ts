@@ -5,6 +5,7 @@
 import path from 'path';
 import { warnOnce } from '../util/log';
 import { parsePrivateKey, parsePublicKey } from '../store/ed25519';
+import { REMOTE_MAX_TIMEOUT_MS, redactUrl, type ResolvedRemoteOptions } from '../store/remote-options';
 import { DEFAULT_WATCHDOG_MS } from '../generate/watchdog';
 
 /** The default `cacheDir`, relative to Babel's `cwd` (the `find-cache-dir` convention). */
@@ -73,25 +74,6 @@ export interface RemoteOptions {
 export const REMOTE_KEY_ENV = 'CACHED_MACROS_REMOTE_KEY';
 /** Environment variable holding the Ed25519 private key when `remote.privateKey` is not set. */
 export const REMOTE_PRIVATE_KEY_ENV = 'CACHED_MACROS_REMOTE_PRIVATE_KEY';
-/** Upper bound of `remote.timeoutMs` and `remote.connectTimeoutMs`: a build must never wait long on a cache. */
-export const REMOTE_MAX_TIMEOUT_MS = 5_000;
-
-/** Validated remote options with defaults filled in. */
-export interface ResolvedRemoteOptions {
-  readonly url: string;
-  readonly namespace: string;
-  /** HMAC key; empty in Ed25519 mode. */
-  readonly signingKey: string;
-  /** Trusted Ed25519 public keys (PEM); empty in HMAC mode. */
-  readonly publicKeys: readonly string[];
-  /** Ed25519 private key (PEM), or empty: then the tier is read-only. */
-  readonly privateKey: string;
-  readonly readOnly: boolean;
-  readonly signLocal: boolean;
-  readonly timeoutMs: number;
-  readonly connectTimeoutMs: number;
-}
-
 /** Validated options with defaults filled in. */
 export interface ResolvedOptions {
   readonly cacheDir: string;
@@ -289,17 +271,6 @@ function protocolOf(url: string): string {
     return new URL(url).protocol;
   } catch {
     return '';
-  }
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<invalid url>';
   }
 }
 

@@ -16,7 +16,7 @@ import type { MacroModule } from '../load/macro-loader';
 import type { LoaderHooks } from '../load/module-recorder';
 import type { DependencyManifest } from '../deps/dependency-manifest';
 import type { GraphMemo } from '../deps/graph-memo';
-import type { LayeredStore, RemoteTier, Store } from '../store';
+import type { Ledger, RemoteTier } from '../store';
 import type { MemoryEntry } from '../store/memory-tier';
 
 /** Everything this plugin keeps in a process beyond one file, and how to release it. */
@@ -37,10 +37,8 @@ export class Session {
   /** generate/watchdog.ts: the watchdog thread; undefined until first use, null when threads are unavailable. */
   watchdog: Worker | null | undefined = undefined;
 
-  /** store/index.ts: the store of each cache directory (and signing identity). */
-  readonly stores = new Map<string, Store>();
-  /** store/index.ts: the same layered over a remote tier, by cache directory and remote configuration. */
-  readonly remoteStores = new Map<string, LayeredStore>();
+  /** store/index.ts: the ledger of each cache directory (and local signing identity). */
+  readonly ledgers = new Map<string, Ledger>();
   /** store/index.ts: one remote tier per remote configuration. */
   readonly remoteTiers = new Map<string, RemoteTier>();
   /** store/memory-tier.ts: parsed expansions (an LRU: least recently used first) and their total code size. */
@@ -79,12 +77,11 @@ export class Session {
    * end of a command; the SQLite file is then free). The next `openStore` opens them afresh.
    */
   closeStores(): void {
-    const open = [...this.stores.values(), ...this.remoteStores.values()];
+    const ledgers = [...this.ledgers.values()];
     const tiers = [...this.remoteTiers.values()];
-    this.stores.clear();
-    this.remoteStores.clear();
+    this.ledgers.clear();
     this.remoteTiers.clear();
-    for (const store of open) store.close();
+    for (const ledger of ledgers) ledger.close();
     for (const tier of tiers) tier.close();
   }
 

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CACHE_DIR } from '../build/options';
 import { STORE_FILE } from '../store/sqlite-open';
-import { SqliteStore, StoreOpenError } from '../store/sqlite';
+import { openStoreAdmin, type StoreAdmin } from '../store/admin';
+import { StoreOpenError } from '../store/sqlite-connection';
 import { CliError } from './errors';
 
 /** Options every command accepts. */
@@ -62,11 +63,11 @@ export class CommandContext {
    * (nothing is created). A store that cannot be opened is an error, unlike in a build, where
    * the plugin falls back to memory: here there would be nothing to show or change.
    */
-  openStore(options: { readOnly?: boolean } = {}): SqliteStore | null {
+  openStore(options: { readOnly?: boolean } = {}): StoreAdmin | null {
     if (!this.storeExists()) return null;
-    let store: SqliteStore | null;
+    let store: StoreAdmin | null;
     try {
-      store = SqliteStore.open(this.cacheDir, options);
+      store = openStoreAdmin(this.cacheDir, options);
     } catch (e) {
       if (!(e instanceof StoreOpenError)) throw e;
       throw new CliError(`${e.message}; nothing was changed${e.damaged ? ' (`cached-macros clear` or deleting the file starts afresh)' : ''}`);
@@ -81,7 +82,7 @@ export class CommandContext {
    * `readOnly` (commands that only report) opens the file without changing it: a damaged store
    * is reported and left as it is, never moved aside or replaced.
    */
-  withStore<T>(fn: (store: SqliteStore | null) => T, options: { readOnly?: boolean } = {}): T {
+  withStore<T>(fn: (store: StoreAdmin | null) => T, options: { readOnly?: boolean } = {}): T {
     const store = this.openStore(options);
     try {
       const result = fn(store);

@@ -153,10 +153,10 @@ export function expandFile(
   for (const { decl } of imports) decl.remove();
   splicer.finish();
 
-  if (stale.length > 0) build.advanceEpoch(build.store.invalidate(stale));
-  if (writes.length > 0) build.store.putMany(writes);
-  if (hits.size > 0) build.store.recordHits?.(hits);
-  const remote = build.store.takeRemoteReport?.();
+  if (stale.length > 0) build.advanceEpoch(build.ledger.invalidate(stale));
+  if (writes.length > 0) build.entries.putMany(writes);
+  if (hits.size > 0) build.ledger.recordHits(hits);
+  const remote = build.remote?.takeReport();
   return finish({ epoch: writes.length + cachedGroups.length > 0 ? build.epoch : null, macros, ...(remote && { remote }) }, filename, cwd);
 }
 

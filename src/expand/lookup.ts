@@ -1,14 +1,14 @@
 /**
- * Looking a file's cached groups up: the process-wide memory tier, then one batch to the store
- * tiers, then one batch of retained entries for the misses. Every hit's recorded dependencies
- * are checked; a stale hit is a miss.
+ * Looking a file's cached groups up: the process-wide memory tier, then one batch to the entry
+ * caches (the ledger's rows, then the remote tier), then one batch of the ledger's retained
+ * entries for the misses. Every hit's recorded dependencies are checked; a stale hit is a miss.
  */
 import type { Build } from '../build/build';
 import { memoryTier } from '../store/memory-tier';
 import { depsUpToDate } from '../deps/dependency-check';
 import { parseExpansion } from '../template/expansion';
 import { entryKey, type Group } from './group';
-import type { Entry, EntryKey } from '../store/types';
+import type { CachedEntry, EntryKey } from '../store/types';
 
 /** Signatures served from the memory tier or the store, per macro id (for `cached-macros stats`). */
 export function hitsByMacro(groups: readonly Group[]): Map<string, number> {
@@ -27,7 +27,7 @@ export function memoryKey(build: Build, k: EntryKey): string {
  * then get one batch of retained (capped) entries: one whose dependencies match again (a file
  * restored, a variable toggled back) is reused and reopened instead of generating.
  */
-export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>>): { stale: EntryKey[] } {
+export function lookUp(groups: readonly Group[], build: Build, writes: CachedEntry[]): { stale: EntryKey[] } {
   const stale: EntryKey[] = [];
   const fileHash = (p: string) => build.fileHash(p);
   const far: Group[] = [];
@@ -40,7 +40,7 @@ export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omi
     } else far.push(g);
   }
   if (far.length === 0) return { stale };
-  const found = build.store.getMany(far.map(entryKey), build.epoch);
+  const found = build.entries.getMany(far.map(entryKey));
   far.forEach((g, i) => {
     const entry = found[i];
     if (!entry) return;
@@ -60,7 +60,7 @@ export function lookUp(groups: readonly Group[], build: Build, writes: Array<Omi
   });
   const missed = far.filter((g) => !g.template);
   if (missed.length === 0) return { stale };
-  build.store.retainedMany(missed.map(entryKey)).forEach((candidates, i) => {
+  build.ledger.retainedMany(missed.map(entryKey)).forEach((candidates, i) => {
     const g = missed[i];
     for (const entry of candidates) {
       if (!depsUpToDate(entry.deps, fileHash, build.envKey)) continue;

@@ -21,7 +21,7 @@ import { CONTROL_DIR, ExternalDependencies } from '../deps/external-dependencies
 import { warnOnce } from '../util/log';
 import { loadedModules } from '../load/macro-loader';
 import { resolveOptions, type PluginOptions, type ResolvedOptions } from '../build/options';
-import { openStore } from '../store';
+import { openLedger } from '../store';
 import { STORE_FILE } from '../store/sqlite-open';
 import { session } from '../build/session';
 import type { FileReport } from '../api/types';
@@ -57,7 +57,7 @@ function knownFiles(options: ResolvedOptions): string[] {
   const files = manifestFor(options).files();
   // Only a store that exists: a config whose files use no macro must not create one.
   if (options.store === 'fs' && fs.existsSync(path.join(options.cacheDir, STORE_FILE))) {
-    for (const d of openStore({ kind: 'fs', cacheDir: options.cacheDir }).definitions()) files.push(...d.files);
+    for (const d of openLedger({ kind: 'fs', cacheDir: options.cacheDir }).definitions()) files.push(...d.files);
   }
   for (const m of loadedModules()) files.push(...m.graph.files);
   return files;

@@ -2,7 +2,7 @@
  * The per-build circuit breaker of the persistent store. Another process holding the SQLite
  * file (an open write transaction, `locking_mode=EXCLUSIVE`) makes every statement wait the busy
  * timeout; paid per file, that stalls a build for minutes. After the first wait that ends in
- * SQLITE_BUSY the breaker opens: the build stops using the file (the memory tiers go on), with
+ * SQLITE_BUSY the breaker opens: the build stops using the file (the parsed-template tier goes on), with
  * one warning. The next build tries the file again.
  * @packageDocumentation
  */

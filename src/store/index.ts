@@ -1,36 +1,45 @@
 /**
- * Opening the store for a build.
+ * Opening the store for a build: the cache directory's {@link Ledger} (shared by every build in
+ * the process) and the entry caches a build reads and writes (the ledger's rows at the build's
+ * epoch, layered over the remote tier when there is one).
  * @packageDocumentation
  */
 import { resolve } from 'node:path';
 import { hash } from '../util/hash';
-import type { ResolvedRemoteOptions } from '../build/options';
-import { LayeredStore } from './layered';
+import type { ResolvedRemoteOptions } from './remote-options';
+import { ledgerEntries, LayeredCache } from './entry-cache';
 import { plainCodec, signedCodec } from './local-signing';
-import { MemoryStore } from './memory';
+import { MemoryLedger } from './memory-ledger';
 import { RemoteTier } from './remote';
-import { openSqliteStore, SqliteStore } from './sqlite';
-import type { Store } from './types';
+import { openSqliteLedger } from './sqlite-ledger';
+import type { EntryCache, Ledger } from './types';
 import { session, type Session } from '../build/session';
 
-export type { DefinitionResult, Entry, EntryKey, Store, StoreStats } from './types';
-export { MemoryStore } from './memory';
-export { LayeredStore } from './layered';
-export { openSqliteStore, SqliteStore } from './sqlite';
+export type { CachedEntry, DefinitionResult, Entry, EntryCache, EntryKey, Ledger, StoreStats } from './types';
+export { MemoryLedger } from './memory-ledger';
+export { LayeredCache, ledgerEntries } from './entry-cache';
+export { openSqliteLedger, SqliteLedger } from './sqlite-ledger';
 export { RemoteTier } from './remote';
 
-/** Options of {@link openStore}. */
+/** Options of {@link openStore} and {@link openLedger}. */
 export interface OpenStoreOptions {
-  /** `'fs'`: memory over the persistent SQLite store in `cacheDir`; `'memory'`: a fresh in-process store. */
+  /** `'fs'`: the persistent SQLite ledger in `cacheDir`; `'memory'`: a fresh in-process one. */
   readonly kind: 'fs' | 'memory';
   /** The cache directory (normally `node_modules/.cache/cached-macros`). */
   readonly cacheDir: string;
-  /** A shared remote tier behind the local ones; absent or null for none. */
+  /** A shared remote tier behind the local one; absent or null for none. */
   readonly remote?: ResolvedRemoteOptions | null;
 }
 
-/** Keys the near (memory) tier of a persistent store keeps; misses fall through to SQLite. */
-const NEAR_TIER_KEYS = 50_000;
+/** What a build reads and writes. */
+export interface OpenedStore {
+  /** Epochs, definitions, caps, revivals, hits; the local rows. */
+  readonly ledger: Ledger;
+  /** The entry caches, near to far: the ledger's rows at the build's epoch, then the remote tier. */
+  readonly entries: EntryCache;
+  /** The remote tier (for its per-file report), or null. */
+  readonly remote: RemoteTier | null;
+}
 
 /** The remote tier for `options`, and its identity (the secret keys hashed, never kept in a map key). */
 function remoteTier(options: ResolvedRemoteOptions): { id: string; tier: RemoteTier } {
@@ -43,48 +52,40 @@ function remoteTier(options: ResolvedRemoteOptions): { id: string; tier: RemoteT
 }
 
 /**
- * Opens the store for a build. `'fs'` never fails: an unusable cache directory yields an
- * in-memory store with one warning. `'memory'` returns a new, unshared store each time, so
- * builds (and tests) using it are isolated. With `remote`, the local tiers are layered over the
- * shared remote tier (see remote.ts), which a new build may retry if it was down.
+ * The ledger for `options`. `'fs'` never fails: an unusable cache directory yields an
+ * in-memory ledger with one warning. `'memory'` returns a new, unshared ledger each time, so
+ * builds (and tests) using it are isolated. With `remote.signLocal`, the local rows are sealed
+ * and verified with the remote keys: a ledger of its own.
  */
-export function openStore(options: OpenStoreOptions): Store {
-  // One store per cache directory per session (build/session.ts): every plugin instance (each
-  // build of a watch process, each Babel config) shares one SQLite connection and one memory
-  // tier. Closing it only closes the file, which reopens on next use, so a shared instance is
-  // never left unusable. The same with a remote tier, per cache directory and remote configuration.
-  const { stores: opened, remoteStores: openedRemote } = session();
-  const remote = options.remote ? remoteTier(options.remote) : null;
-  // Opening the store starts a build: a remote server that was down may be tried again.
-  remote?.tier.beginBuild();
-  if (options.kind === 'memory') {
-    return remote ? new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), new MemoryStore(), remote.tier) : new MemoryStore();
-  }
+export function openLedger(options: OpenStoreOptions): Ledger {
+  if (options.kind === 'memory') return new MemoryLedger();
   const dir = resolve(options.cacheDir);
-  // A signed local store is its own instance: rows are sealed and verified with the remote keys.
-  const signLocal = remote && options.remote?.signLocal ? remote : null;
-  const storeKey = signLocal ? `${dir}\0signed:${signLocal.id}` : dir;
-  let store = opened.get(storeKey);
-  if (!store) {
-    const far = openSqliteStore(dir, signLocal ? signedCodec(options.remote as ResolvedRemoteOptions) : plainCodec);
-    store = far instanceof MemoryStore ? far : new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), far);
-    opened.set(storeKey, store);
-  }
-  const file = store instanceof LayeredStore ? store.far : store;
-  if (file instanceof SqliteStore) file.beginBuild();
-  if (!remote) return store;
-  const key = `${storeKey}\0${remote.id}`;
-  let layered = openedRemote.get(key);
-  if (!layered) {
-    // Shares the local persistent tier (or its memory fallback) with the store opened without a remote.
-    const far = store instanceof LayeredStore ? store.far : store;
-    layered = new LayeredStore(new MemoryStore({ maxKeys: NEAR_TIER_KEYS }), far, remote.tier);
-    openedRemote.set(key, layered);
-  }
-  return layered;
+  const signLocal = options.remote?.signLocal ? options.remote : null;
+  const key = signLocal ? `${dir}\0signed:${remoteTier(signLocal).id}` : dir;
+  // One ledger per cache directory (and local signing key) per session (build/session.ts): every
+  // plugin instance (each build of a watch process, each Babel config) shares one SQLite
+  // connection. Closing it only closes the file, which reopens on next use.
+  const ledgers = session().ledgers;
+  let ledger = ledgers.get(key);
+  if (!ledger) ledgers.set(key, (ledger = openSqliteLedger(dir, signLocal ? signedCodec(signLocal) : plainCodec)));
+  return ledger;
 }
 
-/** Closes and forgets every store opened by {@link openStore} in this session (see {@link Session.closeStores}). */
+/**
+ * Opens the store for a build: its ledger, and its entry caches, whose local tier reads at the
+ * epoch `epochOf` returns (the build's pinned epoch). Opening starts a build: a file that was
+ * locked, or a remote server that was down, during the previous one is tried again.
+ */
+export function openStore(options: OpenStoreOptions, epochOf: () => number): OpenedStore {
+  const remote = options.remote ? remoteTier(options.remote).tier : null;
+  remote?.beginBuild();
+  const ledger = openLedger(options);
+  ledger.beginBuild();
+  const local = ledgerEntries(ledger, epochOf);
+  return { ledger, entries: remote ? new LayeredCache(local, remote) : local, remote };
+}
+
+/** Closes and forgets every ledger and remote tier opened in this session (see {@link Session.closeStores}). */
 export function closeAllStores(): void {
   session().closeStores();
 }

@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createSyncFn } from 'synckit';
-import { REMOTE_MAX_TIMEOUT_MS } from '../build/options';
+import { REMOTE_MAX_TIMEOUT_MS } from './remote-options';
 
 /** Where to connect and how long to wait, sent with every request. */
 export interface Connection {

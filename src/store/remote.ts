@@ -1,22 +1,19 @@
 /**
- * The shared remote tier on Redis: a far tier behind the local ones (see layered.ts), read with
+ * The shared remote tier on Redis: a far tier behind the local ones (see entry-cache.ts), read with
  * one MGET per file and written with one pipeline per file through a synchronous bridge
- * (remote-bridge.ts). Narrower than {@link Store}: no epochs or definitions (the local SQLite
- * tier owns those), just signed entries addressed by (macro id, fingerprint, signature key).
+ * (remote-bridge.ts). An {@link EntryCache}: no epochs or definitions (the local ledger owns
+ * those), just signed entries addressed by (macro id, fingerprint, signature key).
  *
  * A server that refuses, stalls or disappears costs at most one timeout: the tier is then down
  * for the rest of the build, with one warning, and the build goes on from the local tiers.
  * @packageDocumentation
  */
 import { debug, warnOnce } from '../util/log';
-import { redactUrl, type ResolvedRemoteOptions } from '../build/options';
+import { redactUrl, type ResolvedRemoteOptions } from './remote-options';
 import type { RemoteReport } from '../api/types';
-import type { DecodedPayload } from './checksum';
 import { remoteCall, type RemoteRequest, type RemoteResponse } from './remote-bridge';
 import { decodeRemoteValue, encodeRemoteValue, remoteKey } from './remote-entry';
-import type { Entry, EntryKey } from './types';
-
-type NewEntry = Omit<Entry, 'minEpoch' | 'maxEpoch'>;
+import type { CachedEntry, EntryCache, EntryKey } from './types';
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -27,7 +24,7 @@ function emptyReport(): RemoteReport {
 }
 
 /** The remote tier of one (server, namespace, key, mode). */
-export class RemoteTier {
+export class RemoteTier implements EntryCache {
   /** True after a failed call, until the next build begins. */
   private down = false;
   /** True once this outage was warned about; reset by the next successful call. */
@@ -61,7 +58,7 @@ export class RemoteTier {
    * Looks `keys` up in one MGET. A value that fails verification (unsigned, tampered, another
    * key or namespace) is a miss, counted as rejected; so is everything while the tier is down.
    */
-  getMany(keys: readonly EntryKey[]): Array<DecodedPayload | undefined> {
+  getMany(keys: readonly EntryKey[]): Array<CachedEntry | undefined> {
     const misses = (): undefined[] => keys.map(() => undefined);
     if (keys.length === 0) return [];
     const redisKeys = keys.map((k) => remoteKey(this.options.namespace, k));
@@ -69,7 +66,7 @@ export class RemoteTier {
     if (!res) return misses();
     let hits = 0;
     let rejected = 0;
-    const out = keys.map((k, i): DecodedPayload | undefined => {
+    const out = keys.map((k, i): CachedEntry | undefined => {
       const value = res[i];
       if (typeof value !== 'string') return undefined;
       const decoded = decodeRemoteValue(this.options, k, value);
@@ -79,7 +76,8 @@ export class RemoteTier {
         return undefined;
       }
       hits++;
-      return decoded;
+      const { macroId, fingerprint, sigKey } = k;
+      return { macroId, fingerprint, sigKey, expansion: decoded.expansion, deps: decoded.deps };
     });
     this.count({ hits, rejected, misses: keys.length - hits });
     if (rejected > 0) {
@@ -93,7 +91,7 @@ export class RemoteTier {
   }
 
   /** Writes `entries` in one pipeline (nothing in read-only mode or while the tier is down). */
-  putMany(entries: readonly NewEntry[]): void {
+  putMany(entries: readonly CachedEntry[]): void {
     if (this.options.readOnly || entries.length === 0) return;
     const pairs: Array<readonly [string, string]> = [];
     for (const e of entries) {

@@ -1,8 +1,10 @@
 /**
- * The store interface shared by every tier (memory, embedded SQLite, later remote).
- * Narrower than Parcel's Cache: entries are looked up and written in batches, one per file.
+ * The store's two interfaces, after Parcel's cache (one small interface, validity kept by the
+ * caller): an {@link EntryCache} per tier, holding expansions by key and nothing else, and the
+ * {@link Ledger}, the one owner of validity (epochs, definitions, caps, revivals, hits). Admin
+ * operations for the CLI are apart (admin.ts).
  */
-import type { Dependency, RemoteReport, SerializedExpansion } from '../api/types';
+import type { Dependency, SerializedExpansion } from '../api/types';
 
 /** Identifies one cached expansion. */
 export interface EntryKey {
@@ -14,24 +16,35 @@ export interface EntryKey {
   readonly sigKey: string;
 }
 
-/** A stored entry. */
-export interface Entry extends EntryKey {
+/** An expansion as every tier holds it: key, expansion, the dependencies it read. */
+export interface CachedEntry extends EntryKey {
   readonly expansion: SerializedExpansion;
   readonly deps: readonly Dependency[];
+}
+
+/** A ledger's row: a cached entry with its validity window. */
+export interface Entry extends CachedEntry {
   /** First epoch this entry is valid in. */
   readonly minEpoch: number;
   /** Last epoch it is valid in; null while open. */
   readonly maxEpoch: number | null;
 }
 
-/** What `registerDefinition` did. */
+/** What `registerDefinition` (and `invalidate`) did. */
 export interface DefinitionResult {
-  /** The store's epoch after the call. */
+  /** The ledger's epoch after the call. */
   readonly epoch: number;
   /** True when this call bumped the epoch (the fingerprint differed from the recorded one). */
   readonly bumped: boolean;
   /** The fingerprint previously recorded, if any. */
   readonly previous: string | null;
+}
+
+/** A macro's recorded definition. */
+export interface DefinitionRecord {
+  readonly macroId: string;
+  readonly fingerprint: string;
+  readonly files: readonly string[];
 }
 
 /** Statistics for the CLI and the demo. */
@@ -44,13 +57,34 @@ export interface StoreStats {
 }
 
 /**
- * A store tier. All methods are synchronous (Babel plugins are), and must never throw for
- * storage faults: a tier that fails logs one warning and degrades to misses / dropped writes.
+ * One tier of expansions by key (the ledger's rows at a build's epoch, the Redis tier), composed
+ * by {@link LayeredCache}. Synchronous (Babel plugins are); storage faults never throw: a tier
+ * that fails logs one warning and degrades to misses and dropped writes.
  */
-export interface Store {
+export interface EntryCache {
   /** Human-readable tier name for logs. */
   readonly name: string;
-  /** The current epoch (0 for a new store). */
+  /** One batch (one file's groups): per key, the entry or undefined. */
+  getMany(keys: readonly EntryKey[]): Array<CachedEntry | undefined>;
+  /**
+   * One batch. A key already held keeps one of the two entries (the ledger keeps the first, Redis
+   * the last): both hold the same expansion, since generators are pure and keys carry the
+   * definition fingerprint.
+   */
+  putMany(entries: readonly CachedEntry[]): void;
+  /** Releases connections; the tier reopens on next use. */
+  close(): void;
+}
+
+/**
+ * Validity of the local entries: epochs, macro definitions, caps and revivals, hit counts, and
+ * the entry rows they govern (each row carries its validity window). One SQLite implementation
+ * (sqlite-ledger.ts) and one in-memory one (memory-ledger.ts); the decisions both make are in
+ * ledger-rules.ts. Synchronous, and never throws for storage faults (see {@link EntryCache}).
+ */
+export interface Ledger {
+  readonly name: string;
+  /** The current epoch (0 for a new ledger). */
   currentEpoch(): number;
   /**
    * Records the definition fingerprint of a macro. When it differs from the recorded one, one
@@ -61,20 +95,20 @@ export interface Store {
    */
   registerDefinition(macroId: string, fingerprint: string): DefinitionResult;
   /** The recorded fingerprint of every known macro, and the definition files recorded with it. */
-  definitions(): ReadonlyArray<{ macroId: string; fingerprint: string; files: readonly string[] }>;
+  definitions(): readonly DefinitionRecord[];
   /** Records the files making up a macro's definition (for api.addExternalDependency at factory time). */
   recordDefinitionFiles(macroId: string, files: readonly string[]): void;
   /**
-   * Looks up many keys at once. Returns, per key, the newest entry valid at `epoch`
-   * (`minEpoch <= epoch` not required; `maxEpoch` null or `>= epoch`) whose checksum verifies,
-   * or undefined. Corrupt entries are misses (and are deleted where possible).
+   * Per key, the newest entry valid at `epoch` (`maxEpoch` null or `>= epoch`) whose checksum
+   * verifies, or undefined. Corrupt entries are misses (and are deleted where possible).
    */
   getMany(keys: readonly EntryKey[], epoch: number): Array<Entry | undefined>;
   /**
-   * Writes many entries in one transaction. `minEpoch` is set by the store to its current epoch.
-   * If an open entry for the same key exists, the first writer wins (generators are pure).
+   * Writes many entries in one transaction, valid from the current epoch. If an open entry for
+   * the same key exists, the first writer wins; an entry of a superseded definition is stored
+   * already capped.
    */
-  putMany(entries: ReadonlyArray<Omit<Entry, 'minEpoch' | 'maxEpoch'>>): void;
+  putMany(entries: readonly CachedEntry[]): void;
   /**
    * Caps entries whose recorded dependencies changed: one transaction bumps the epoch once and
    * sets their `maxEpoch` to the old epoch. Entries already capped are left alone (no bump when
@@ -93,18 +127,10 @@ export interface Store {
    * the plugin reuses it instead of generating. One batch per file, only for misses.
    */
   retainedMany(keys: readonly EntryKey[]): Entry[][];
-  /**
-   * What the shared remote tier did since the last call (one file's batches), or null when there
-   * is no remote tier or it was not consulted. Only layered stores with a remote tier have it.
-   */
-  takeRemoteReport?(): RemoteReport | null;
   /** Counts hits per macro (best effort, batched). */
-  recordHits?(hits: ReadonlyMap<string, number>): void;
-  stats(): StoreStats;
-  /** All entries of one macro (for `inspect` and `verify`). */
-  entriesOf(macroId: string): Entry[];
-  /** Drops entries capped before `epoch - keepEpochs`; returns the number dropped. */
-  gc(keepEpochs: number): number;
-  clear(): void;
+  recordHits(hits: ReadonlyMap<string, number>): void;
+  /** A new build begins (a file that was locked during the previous one may be tried again). */
+  beginBuild(): void;
+  /** Closes files; the ledger reopens them on next use, so a shared instance stays usable. */
   close(): void;
 }
