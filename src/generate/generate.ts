@@ -16,8 +16,11 @@ import { track } from './tracking';
 import type { Dependency, SerializedExpansion } from '../api/types';
 import { watched } from './watchdog';
 
-/** Runs the generator for a group; errors become code frames at the call site or argument. */
-export function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[] } {
+/**
+ * Runs the generator for a group; errors become code frames at the call site or argument.
+ * `ms` is how long the generator ran (the caller counts the run in its report).
+ */
+export function generate(group: Group, filename: string | undefined, build: Build): { serialized: SerializedExpansion; deps: Dependency[]; ms: number } {
   const { def, sig } = group;
   const site = group.sites[0];
   const ctx = new RecordingContext(site.displayName, filename, path.dirname(def.module.file), build.root, build.envKey);
@@ -31,10 +34,8 @@ export function generate(group: Group, filename: string | undefined, build: Buil
     );
   } catch (e) {
     throw generatorThrew(group, e);
-  } finally {
-    group.report.generated++;
-    group.report.generateMs += performance.now() - started;
   }
+  const ms = performance.now() - started;
   if (value && typeof (value as { then?: unknown }).then === 'function') {
     throw site.path.buildCodeFrameError(`The macro ${site.displayName} returned a Promise for ${sig.key}: generators must be synchronous.`);
   }
@@ -42,7 +43,7 @@ export function generate(group: Group, filename: string | undefined, build: Buil
     const serialized = serializeExpansion(value, sig.args.length, ctx.helpers, build.babel);
     const deps = [...ctx.deps.values()];
     build.noteReads(def, deps);
-    return { serialized, deps };
+    return { serialized, deps, ms };
   } catch (e) {
     // The generator's own code can still run here: getters on the returned object (`get inline()`).
     if (!(e instanceof ExpansionError)) throw generatorThrew(group, e);
@@ -50,11 +51,9 @@ export function generate(group: Group, filename: string | undefined, build: Buil
   }
 }
 
-/** verify mode: re-run a cached generator on a hit and compare. */
-export function verify(group: Group, filename: string | undefined, build: Build): void {
+/** verify mode: re-run a cached generator on a hit (`stored`) and compare; not counted as a generation. */
+export function verify(group: Group, stored: ExpansionTemplate, filename: string | undefined, build: Build): void {
   const fresh = generate(group, filename, build).serialized;
-  group.report.generated--; // a verification run is not a generation
-  const stored = group.template as ExpansionTemplate;
   const again = parseExpansion(fresh, build.babel);
   const same = JSON.stringify([again.hoist, again.inline]) === JSON.stringify([stored.hoist, stored.inline]);
   if (!same) {
