@@ -57,7 +57,11 @@ function startupChild(mode, corpus, cacheDir) {
     const plugin = require(path.join(PLUGIN, 'dist', 'index.js')).default;
     requireMs = performance.now() - t0;
     const r = babel.transformFileSync(path.join(c.src, c.files[0]), { ...BABEL_OPTIONS, cwd: WORK, plugins: [[plugin, { cacheDir }]] });
-    if (!r.metadata.cachedMacros) throw new Error('the first file expanded no macro');
+    const report = r.metadata.cachedMacros;
+    if (!report) throw new Error('the first file expanded no macro');
+    // A warm store: a cached macro generating here would measure the generator, not start-up.
+    const cold = Object.entries(report.macros).filter(([, m]) => m.cached && m.generated > 0);
+    if (cold.length > 0) throw new Error(`the warm store missed for ${cold.map(([k]) => k).join(', ')} (was it filled by this plugin build?)`);
   } else {
     babel.transformFileSync(path.join(c.expanded, c.files[0]), { ...BABEL_OPTIONS, cwd: WORK });
   }
