@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { TextMemo } from '../src/template/text-memo';
 import { ExpansionError, parseExpansion, serializeExpansion } from '../src/template/expansion';
 import { babelRuntime } from '../src/build/babel-runtime';
+import { memoryTier } from '../src/store/memory-tier';
 
 const runtime = babelRuntime(babel as unknown as Parameters<typeof babelRuntime>[0]);
 
@@ -87,5 +88,27 @@ describe('expansion memos', () => {
     const inline = serializeExpansion({ inline: '(x) => x' }, 1, [], runtime);
     expect(fn.hoist).not.toBeNull();
     expect(inline.hoist).toBeNull();
+  });
+});
+
+describe('the memory tier is bounded by code size', () => {
+  afterEach(() => memoryTier.clear());
+
+  test('a parsed template knows the size of the code it came from', () => {
+    const exp = { hoist: '(a) => a * 2', inline: '$hoisted($0)', helpers: [] };
+    expect(parseExpansion(exp, runtime).codeSize).toBe(exp.hoist.length + exp.inline.length);
+    expect(parseExpansion({ hoist: null, inline: '$0 + 1', helpers: [] }, runtime).codeSize).toBe(6);
+  });
+
+  test('large templates evict older ones (the budget is ~8 M characters), small ones do not', () => {
+    const inline = parseExpansion({ hoist: null, inline: '$0', helpers: [] }, runtime).inline;
+    const big = (i: number) => ({ template: { hoist: null, inline, helpers: [], codeSize: 3_000_000 + i }, deps: [] });
+    for (let i = 0; i < 3; i++) memoryTier.set(`big${i}`, big(i));
+    expect(memoryTier.get('big0')).toBeUndefined();
+    expect(memoryTier.get('big1')).toBeDefined();
+    expect(memoryTier.get('big2')).toBeDefined();
+    memoryTier.clear();
+    for (let i = 0; i < 1000; i++) memoryTier.set(`small${i}`, { template: { hoist: null, inline, helpers: [], codeSize: 100 }, deps: [] });
+    expect(memoryTier.get('small0')).toBeDefined();
   });
 });

@@ -22,6 +22,11 @@ export interface ExpansionTemplate {
   readonly hoist: t.Expression | null;
   readonly inline: t.Expression;
   readonly helpers: readonly HelperImport[];
+  /**
+   * Characters of code it was parsed from: what a size-bounded cache counts (parsed nodes carry
+   * no positions, so the AST cannot tell its own size; heap is roughly 20–30 bytes a character).
+   */
+  readonly codeSize: number;
 }
 
 const ARG = /^\$(\d+)$/;
@@ -102,6 +107,7 @@ export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): E
       hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel),
       inline: toExpression(exp.inline, '`inline`', babel),
       helpers: exp.helpers,
+      codeSize: (exp.hoist?.length ?? 0) + exp.inline.length,
     })
   );
 }
