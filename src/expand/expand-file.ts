@@ -1,7 +1,8 @@
 /**
- * One file's way through the plugin (docs/architecture.md, steps 1–9): group call sites by (macro,
- * signature), look the cached groups up in one batch, run generators for the misses, splice,
- * and write the new entries in one batch. Nothing is written unless the whole file succeeded.
+ * One file's way through the plugin (docs/architecture.md, steps 1–7), as a pipeline of steps
+ * that return their results: group call sites by (macro, signature), resolve a template per
+ * group (look-up in one batch, generate the misses), hygiene, splice, then commit the store
+ * writes in one batch. Nothing is written unless the whole file succeeded.
  */
 import path from 'path';
 import type { PluginPass } from '@babel/core';

@@ -1,5 +1,5 @@
 /**
- * Step 6–7 of a file (docs/architecture.md): a template for every group, from the memory tier,
+ * Step 4 of a file (docs/architecture.md): a template for every group, from the memory tier,
  * the store, a retained entry, or the generator, with the entries to write once the file has
  * succeeded. Returns everything it decided; the store is only read here.
  */
