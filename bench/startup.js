@@ -25,10 +25,10 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const ROOT = path.resolve(__dirname, '..');
 /** BENCH_WORK: another work directory laid out as bench/.work (to compare two plugin builds). */
 const WORK = process.env.BENCH_WORK || path.join(__dirname, '.work');
-const PLUGIN = process.env.BENCH_PLUGIN || ROOT;
+/** The plugin snapshot the work directory's macro packages require (a different copy would not hit their store entries). */
+const PLUGIN = process.env.BENCH_PLUGIN || path.join(WORK, 'plugin');
 const BABEL_OPTIONS = { configFile: false, babelrc: false, sourceType: 'module', sourceMaps: false };
 
 function median(xs) {
