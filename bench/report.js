@@ -62,6 +62,15 @@ function targetLines(results) {
   return results.targets.map((t) => `${t.ok ? 'MET ' : 'MISS'}  ${t.text}: ${t.detail}`);
 }
 
+function startupLines(r) {
+  const s = r.startup;
+  const n = r.noMacro;
+  return [
+    `start-up (${r.corpus} corpus, medians of ${r.runs} fresh processes, CPU time): +${s.extraMs.toFixed(1)} ms (first file ${s.pluginFirstFileMs.toFixed(1)} ms with the plugin and a warm store, ${s.plainFirstFileMs.toFixed(1)} ms hand-expanded without; require() alone ${s.requireMs.toFixed(1)} ms)`,
+    `files without macros (${n.files} files, alternating rounds in one process, median ratio of CPU time): ${((n.ratio - 1) * 100).toFixed(1)} % extra (${n.pluginMs.toFixed(0)} ms with the plugin, ${n.noneMs.toFixed(0)} ms without)`,
+  ];
+}
+
 function microRows(micro) {
   return micro.tasks.map((t) => [t.name, `${(t.nsMedian / 1000).toFixed(2)} µs`, t.per, `±${t.rmePercent.toFixed(1)}%`, String(t.samples)]);
 }
@@ -87,6 +96,7 @@ function formatTable(results) {
     out.push('', `== ${c.title}`, `   ${corpusLine(c)}`, '', textTable(HEADER, rowsOf(c)));
   }
   if (results.scales.length) out.push('', `== scales (mixed corpus, ${results.scales[0].manifest.signatures} distinct signatures)`, '', textTable(SCALE_HEADER, scaleRows(results.scales)));
+  if (results.startup) out.push('', '== start-up and files without macros (bench/startup.js)', '', ...startupLines(results.startup));
   if (results.micro) out.push('', `== in-process hit path (tinybench, ${results.micro.callSites} call sites, ${results.micro.distinctSignatures} signatures)`, '', textTable(['task', 'median', 'per', 'rme', 'samples'], microRows(results.micro)));
   out.push('', '== targets', ...targetLines(results));
   return out.join('\n');
@@ -123,6 +133,7 @@ function markdown(results) {
     for (const s of results.scales) out.push(`- ${s.manifest.callSites} call sites: ${corpusLine(s)}`);
     out.push('', mdTable(SCALE_HEADER, scaleRows(results.scales)), '');
   }
+  if (results.startup) out.push('## Start-up and files without macros ([startup.js](startup.js))', '', ...startupLines(results.startup).map((l) => `- ${l}`), '');
   if (results.micro) {
     const mi = results.micro;
     out.push('## In-process hit path (tinybench)', '');
@@ -247,6 +258,28 @@ function evaluateTargets(results) {
     if (warm) add(`${corpus}-warm-vs-baseline`, `${corpus}: CachedGenerator warm <= 1.10x hand-expanded baseline`, warm.vsBaseline, warm.vsBaseline <= 1.1, `${x(warm.vsBaseline)} wall (CPU ${x(warm.cpuVsBaseline)})`);
     if (cold && bpm) add(`${corpus}-cold-vs-bpm`, `${corpus}: CachedGenerator cold >= 3x faster than babel-plugin-macros`, 1 / cold.vsBpm, 1 / cold.vsBpm >= 3, `${x(1 / cold.vsBpm)} faster wall (CPU ${x(1 / cold.cpuVsBpm)})${ceiling}`);
     if (warm && bpm) add(`${corpus}-warm-vs-bpm`, `${corpus}: CachedGenerator warm >= 10x faster than babel-plugin-macros`, 1 / warm.vsBpm, 1 / warm.vsBpm >= 10, `${x(1 / warm.vsBpm)} faster wall (CPU ${x(1 / warm.cpuVsBpm)})${ceiling}`);
+  }
+  // Issue #13's targets: against the physical limit, at scale, start-up and files without macros.
+  const plainRun = get('printf', 'plain');
+  if (plainRun && get('printf', 'baseline')) {
+    add('printf-plain-vs-baseline', 'printf: plain Generator <= 1.05x hand-expanded baseline (#13)', plainRun.vsBaseline, plainRun.vsBaseline <= 1.05, `${x(plainRun.vsBaseline)} wall (CPU ${x(plainRun.cpuVsBaseline)})`);
+  }
+  const mixedWarm = get('mixed', 'warm');
+  if (mixedWarm) add('mixed-warm-vs-baseline-13', 'mixed: CachedGenerator warm <= 1.05x hand-expanded baseline (#13)', mixedWarm.vsBaseline, mixedWarm.vsBaseline <= 1.05, `${x(mixedWarm.vsBaseline)} wall (CPU ${x(mixedWarm.cpuVsBaseline)})`);
+  for (const s of results.scales) {
+    const warm = s.configs.warm;
+    const base = s.configs.baseline;
+    if (!warm || !base) continue;
+    const n = s.manifest.callSites;
+    add(`scale-${n}-warm`, `${n} call sites: warm <= 1.05x hand-expanded baseline (#13)`, warm.vsBaseline, warm.vsBaseline <= 1.05, `${x(warm.vsBaseline)} wall (CPU ${x(warm.cpuVsBaseline)})`);
+    const rss = warm.maxRssMB / base.maxRssMB;
+    add(`scale-${n}-rss`, `${n} call sites: warm peak RSS <= 1.25x the baseline's (#13)`, rss, rss <= 1.25, `${Math.round(warm.maxRssMB)} MB vs ${Math.round(base.maxRssMB)} MB (${x(rss)})`);
+  }
+  if (results.startup) {
+    const st = results.startup.startup;
+    add('startup', 'plugin start-up (load, store open, first file) <= 30 ms (#13)', st.extraMs, st.extraMs <= 30, `+${st.extraMs.toFixed(1)} ms (require ${st.requireMs.toFixed(1)} ms)`);
+    const nm = results.startup.noMacro;
+    add('no-macro', 'files without macros: <= 1 % extra (#13)', nm.ratio, nm.ratio <= 1.01, `${((nm.ratio - 1) * 100).toFixed(1)} % extra`);
   }
   const plain = get('printf', 'plain');
   if (plain) add('printf-plain-vs-bpm', 'printf: plain Generator <= 1.05x babel-plugin-macros', plain.vsBpm, plain.vsBpm <= 1.05, `${x(plain.vsBpm)} wall (CPU ${x(plain.cpuVsBpm)})`);

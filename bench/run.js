@@ -8,7 +8,7 @@
  *
  * Options: --rounds N, --files F, --calls C, --signatures S, --seed N, --scale-rounds N,
  *          --scales 1000,10000,100000, --scale-signatures 10000,
- *          --only printf,schema,mixed, --no-micro, --no-write (do not overwrite RESULTS.md etc.),
+ *          --only printf,schema,mixed, --no-micro, --no-startup (skip bench/startup.js), --no-write (do not overwrite RESULTS.md etc.),
  *          --profile CORPUS:CONFIG (one run under --cpu-prof, summarised by function).
  *
  * Every measured build is a fresh `node bench/child.js` process timed from here, so process
@@ -35,7 +35,7 @@ const MESSAGES = path.join(PACKAGES, 'schema.macro', 'schema-messages.json');
 // Arguments
 
 function parseArgs(argv) {
-  const a = { full: false, rounds: 3, files: 100, calls: 20, signatures: 200, seed: 42, scaleRounds: 3, scales: [1_000, 10_000, 100_000], scaleSignatures: 10_000, only: null, micro: true, write: true, profile: null };
+  const a = { full: false, rounds: 3, files: 100, calls: 20, signatures: 200, seed: 42, scaleRounds: 3, scales: [1_000, 10_000, 100_000], scaleSignatures: 10_000, only: null, micro: true, startup: true, write: true, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const num = () => {
@@ -54,6 +54,7 @@ function parseArgs(argv) {
     else if (arg === '--scales') a.scales = argv[++i].split(',').map(Number);
     else if (arg === '--scale-signatures') a.scaleSignatures = num();
     else if (arg === '--no-micro') a.micro = false;
+    else if (arg === '--no-startup') a.startup = false;
     else if (arg === '--no-write') a.write = false;
     else if (arg === '--profile') a.profile = argv[++i];
     else throw new Error(`unknown argument ${arg} (see the header of bench/run.js)`);
@@ -410,6 +411,15 @@ async function main() {
     bar?.stop();
   }
 
+  // Start-up and files without macros (bench/startup.js), on the mixed corpus and its warm store.
+  let startup = null;
+  if (args.startup && corpora.some((c) => c.name === 'mixed')) {
+    console.error('bench: start-up and files without macros (bench/startup.js)...');
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'startup.js'), '--json'], { cwd: WORK, env: CHILD_ENV, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`startup.js failed:\n${r.stderr}`);
+    startup = JSON.parse(r.stdout.trim().split('\n').pop());
+  }
+
   const results = {
     generatedAt: new Date().toISOString(),
     command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
@@ -418,6 +428,7 @@ async function main() {
     corpora: corpora.map((c) => corpusResult(c, cells)),
     scales: scaleCorpora.map((c) => corpusResult(c, scaleCells)),
     micro,
+    startup,
     loadAverage: { median: median(cells.flatMap((c) => c.runs.map((r) => r.loadAvg))), max: Math.max(...cells.flatMap((c) => c.runs.map((r) => r.loadAvg))) },
     durationS: Math.round((Date.now() - started) / 1000),
   };

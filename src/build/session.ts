@@ -16,6 +16,7 @@ import type { MacroModule } from '../load/macro-loader';
 import type { LoaderHooks } from '../load/module-recorder';
 import type { DependencyManifest } from '../deps/dependency-manifest';
 import type { GraphMemo } from '../deps/graph-memo';
+import type { TextMemo } from '../template/text-memo';
 import type { Ledger, RemoteTier } from '../store';
 import type { MemoryEntry } from '../store/memory-tier';
 
@@ -55,6 +56,11 @@ export class Session {
 
   /** deps/graph-memo.ts: macro module graphs and file content hashes for the Jest, Vite and Metro keys; null until first use. */
   graphMemo: GraphMemo | null = null;
+
+  /** template/expansion.ts: parsed expansions by code text, per Babel runtime (bounded memos); null until first use. */
+  parsedTexts: WeakMap<object, TextMemo<unknown>> | null = null;
+  /** template/expansion.ts: validated, serialised generator outputs by code text (a bounded memo); null until first use. */
+  serializedTexts: TextMemo<unknown> | null = null;
 
   /** util/log.ts: keys of the warnings printed. */
   readonly warnings = new Set<string>();
@@ -111,6 +117,8 @@ export class Session {
     this.memoryManifest = null;
     this.fallbackDigestKey = null;
     this.graphMemo = null;
+    this.parsedTexts = null;
+    this.serializedTexts = null;
     this.templates.total = 0;
     for (const registry of [
       this.handoff,

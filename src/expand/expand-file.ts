@@ -1,28 +1,26 @@
 /**
- * One file's way through the plugin (docs/architecture.md, steps 1–9): group call sites by (macro,
- * signature), look the cached groups up in one batch, run generators for the misses, splice,
- * and write the new entries in one batch. Nothing is written unless the whole file succeeded.
+ * One file's way through the plugin (docs/architecture.md, steps 1–7), as a pipeline of steps
+ * that return their results: group call sites by (macro, signature), resolve a template per
+ * group (look-up in one batch, generate the misses), hygiene, splice, then commit the store
+ * writes in one batch. Nothing is written unless the whole file succeeded.
  */
 import path from 'path';
 import type { PluginPass } from '@babel/core';
 import type { NodePath } from '@babel/traverse';
 import type * as t from '@babel/types';
 import type { Build } from '../build/build';
-import { memoryTier } from '../store/memory-tier';
-import { collectSites, siteArguments, type CallSite } from './call-sites';
-import { parseExpansion, type ExpansionTemplate } from '../template/expansion';
-import { generate, verify } from '../generate/generate';
-import { entryKey, type Group } from './group';
-import { debug } from '../util/log';
-import { hitsByMacro, lookUp, memoryKey } from './lookup';
+import { siteArguments } from './call-sites';
+import type { ExpansionTemplate } from '../template/expansion';
+import { groupSites, type Group, type Grouped, type LoadedImport } from './group';
+import { resolveTemplates, type Resolved } from './resolve';
+import { debug, debugEnabled } from '../util/log';
 import { babelMacroOf, runBabelMacros } from '../compat/babel-plugin-macros';
 import { nodeSyntaxError } from '../load/typescript';
-import { exportOf, resolveMacro, type MacroModule } from '../load/macro-loader';
+import { resolveMacro, type MacroModule } from '../load/macro-loader';
 import { isMacroSource } from '../build/options';
-import { applyConstArgs, describeSignature, inferArgType, makeSignature, signatureHint, tagArgTypes } from '../signature';
+import { describeSignature, signatureHint } from '../signature';
 import { FileSplicer } from '../template/splice';
 import { protectFreeNames } from '../template/hygiene';
-import type { Entry } from '../store/types';
 import type { FileReport, MacroReport } from '../api/types';
 
 /** What babel-plugin-macros passes its macros besides references (see compat/). */
@@ -35,7 +33,9 @@ export interface BabelMacrosContext {
 /**
  * Expands every macro call in `program`; returns the file's report, or null when it imports no
  * macro. babel-plugin-macros `createMacro` macros (when `babelMacros` is given) run first, in
- * source order, then Generator macros expand over the result.
+ * source order, then Generator macros expand over the result. The steps, in order: load the
+ * imported macros → group the call sites → resolve a template per group → hygiene → splice →
+ * commit to the store.
  */
 export function expandFile(
   program: NodePath<t.Program>,
@@ -44,13 +44,7 @@ export function expandFile(
   build: Build,
   babelMacros?: BabelMacrosContext,
 ): FileReport | null {
-  for (const p of program.get('body')) {
-    if ((p.isExportNamedDeclaration() || p.isExportAllDeclaration()) && p.node.source && isMacroSource(p.node.source.value, build.options)) {
-      throw p.buildCodeFrameError(
-        `Macros from '${p.node.source.value}' cannot be re-exported: they exist only at build time. Import them where they are called.`,
-      );
-    }
-  }
+  rejectReExports(program, build);
   const load = (source: string, sourcePath: NodePath, decl: NodePath) => loadImported(source, sourcePath, decl, filename, cwd, build);
   const macros: Record<string, MacroReport> = {};
   const compatRuns = babelMacros
@@ -65,103 +59,96 @@ export function expandFile(
   // The createMacro macros changed the AST: find the Generator references afresh.
   if (compatRuns > 0) program.scope.crawl();
 
-  const groups = new Map<string, Group>();
-  const sites: Array<[CallSite, Group]> = [];
-  for (const { decl, mod } of imports) {
-    const source = decl.node.source.value;
-    checkSpecifiers(decl, (name) => build.definition(mod, name) !== null, (name) => exportOf(mod, name));
-    for (const site of collectSites(decl).sites) {
-      const def = build.definition(mod, site.importedName);
-      if (!def) throw site.path.buildCodeFrameError(notAGenerator(source, site.importedName, exportOf(mod, site.importedName)));
-      const sig = makeSignature(
-        applyConstArgs(
-          site.tagged
-            ? tagArgTypes(site.argPaths[0] as NodePath<t.TemplateLiteral>)
-            : site.argPaths.map((p) => inferArgType(p)),
-          def.cls.constArgs,
-        ),
+  const { groups, sites } = groupSites(imports, build, macros);
+  const resolved = resolveTemplates(groups, filename, build);
+  protectSites(program, sites, resolved.templates, build);
+  splice(program, { groups, sites }, resolved.templates, imports, build, () => fileLabel(filename, cwd));
+  const remote = commit(build, resolved);
+  const epoch = resolved.writes.length + resolved.cachedGroups > 0 ? build.epoch : null;
+  return finish({ epoch, macros, ...(remote && { remote }) }, filename, cwd);
+}
+
+function rejectReExports(program: NodePath<t.Program>, build: Build): void {
+  for (const p of program.get('body')) {
+    if ((p.isExportNamedDeclaration() || p.isExportAllDeclaration()) && p.node.source && isMacroSource(p.node.source.value, build.options)) {
+      throw p.buildCodeFrameError(
+        `Macros from '${p.node.source.value}' cannot be re-exported: they exist only at build time. Import them where they are called.`,
       );
-      const name = site.importedName === 'default' ? source : `${source}#${site.importedName}`;
-      const report = (macros[name] ??= {
-        calls: 0, signatures: 0, generated: 0, memoryHits: 0, storeHits: 0, invalidations: 0, cached: def.cached, generateMs: 0,
-      });
-      report.calls++;
-      const key = `${def.id}\0${sig.key}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { def, sig, sites: [], report };
-        groups.set(key, group);
-        report.signatures++;
-      }
-      group.sites.push(site);
-      sites.push([site, group]);
     }
   }
+}
 
-  const cachedGroups = [...groups.values()].filter((g) => g.def.cached);
-  for (const g of cachedGroups) g.report.invalidations += build.register(g.def);
-  const writes: Array<Omit<Entry, 'minEpoch' | 'maxEpoch'>> = [];
-  const { stale } = lookUp(cachedGroups, build, writes);
-  const hits = hitsByMacro(cachedGroups);
-
-  for (const group of groups.values()) {
-    if (group.template && build.options.verify > 0 && Math.random() < build.options.verify) verify(group, filename, build);
-    if (group.template) continue;
-    const { serialized, deps } = generate(group, filename, build);
-    group.template = parseExpansion(serialized, build.babel);
-    if (group.def.cached) {
-      const key = entryKey(group);
-      writes.push({ ...key, expansion: serialized, deps });
-      memoryTier.set(memoryKey(build, key), { template: group.template, deps });
-    }
-  }
-
-  // Hygiene (see hygiene.ts), before any code is spliced in. An expansion naming a macro of
-  // this file is rejected rather than expanded again: it is shared across files, where that
-  // name may mean another macro or nothing, and re-expanding generated code would need
-  // signature inference over it and a termination argument; the generator can compute the
-  // value itself.
+/**
+ * Hygiene (see hygiene.ts), before any code is spliced in. An expansion naming a macro of this
+ * file is rejected rather than expanded again: it is shared across files, where that name may
+ * mean another macro or nothing, and re-expanding generated code would need signature
+ * inference over it and a termination argument; the generator can compute the value itself.
+ */
+function protectSites(program: NodePath<t.Program>, sites: Grouped['sites'], templates: ReadonlyMap<Group, ExpansionTemplate>, build: Build): void {
   const isMacroBinding = (b: { path: NodePath }) => {
     const decl = b.path.parentPath;
     return !!decl?.isImportDeclaration() && isMacroSource(decl.node.source.value, build.options);
   };
   for (const [site, group] of sites) {
     const isMacro = (name: string, b: { path: NodePath } | undefined) => (b ? isMacroBinding(b) : build.definition(group.def.module, name) !== null);
-    protectFreeNames(site.path, program, group.template as ExpansionTemplate, isMacro, (name) => {
+    protectFreeNames(site.path, program, templateOf(templates, group), isMacro, (name) => {
       throw site.path.buildCodeFrameError(
         `The expansion of the macro ${site.displayName} for the signature ${group.sig.key} refers to \`${name}\`, a macro: ` +
           'expansions are not expanded again, so a macro cannot call itself or another macro through its expansion. Compute the value in the generator instead.',
       );
     }, build.babel.types);
   }
+}
 
-  // Splice innermost call sites first, so an outer macro's arguments already hold expanded code.
+/** Hoists once per group, rewrites every call site (innermost first, so an outer macro's arguments already hold expanded code), removes the macro imports. */
+function splice(
+  program: NodePath<t.Program>,
+  { groups, sites }: Grouped,
+  templates: ReadonlyMap<Group, ExpansionTemplate>,
+  imports: readonly LoadedImport[],
+  build: Build,
+  label: () => string,
+): void {
   const splicer = new FileSplicer(program, build.babel.types);
   const hoisted = new Map<Group, t.Identifier | null>();
-  for (const group of groups.values()) {
+  const logging = debugEnabled();
+  for (const group of groups) {
     const first = group.sites[0];
     const hint = `${first.displayName.replace(/\W/g, '_')}$${signatureHint(group.sig)}`;
-    const id = splicer.hoist(group.template as ExpansionTemplate, hint, first.path.node.loc);
+    const id = splicer.hoist(templateOf(templates, group), hint, first.path.node.loc);
     hoisted.set(group, id);
     // Ties a name seen in a stack trace or a debugger to its macro, signature and first call site.
-    if (id) debug('%s:%s: %s = %s%s', fileLabel(filename, cwd), first.path.node.loc?.start.line ?? '?', id.name, first.displayName, describeSignature(group.sig));
+    if (id && logging) debug('%s:%s: %s = %s%s', label(), first.path.node.loc?.start.line ?? '?', id.name, first.displayName, describeSignature(group.sig));
   }
-  sites.sort(([a], [b]) => (b.path.node.start ?? 0) - (a.path.node.start ?? 0));
-  for (const [site, group] of sites) {
-    splicer.rewrite(site.path, group.template as ExpansionTemplate, hoisted.get(group) ?? null, siteArguments(site, build.babel.types));
+  const ordered = [...sites].sort(([a], [b]) => (b.path.node.start ?? 0) - (a.path.node.start ?? 0));
+  for (const [site, group] of ordered) {
+    splicer.rewrite(site.path, templateOf(templates, group), hoisted.get(group) ?? null, siteArguments(site, build.babel.types));
   }
   for (const { decl } of imports) decl.remove();
   splicer.finish();
+}
 
+/**
+ * The store calls of a file, after it succeeded: stale entries invalidated (advancing the
+ * epoch), new and reopened entries written, hits recorded, one batch each. Returns the remote
+ * tier's report, if any.
+ */
+function commit(build: Build, { stale, writes, hits }: Resolved): FileReport['remote'] | null {
   if (stale.length > 0) build.advanceEpoch(build.ledger.invalidate(stale));
   if (writes.length > 0) build.entries.putMany(writes);
   if (hits.size > 0) build.ledger.recordHits(hits);
-  const remote = build.remote?.takeReport();
-  return finish({ epoch: writes.length + cachedGroups.length > 0 ? build.epoch : null, macros, ...(remote && { remote }) }, filename, cwd);
+  return build.remote?.takeReport() ?? null;
+}
+
+function templateOf(templates: ReadonlyMap<Group, ExpansionTemplate>, group: Group): ExpansionTemplate {
+  const template = templates.get(group);
+  if (!template) throw new Error(`internal: no template for ${group.def.id} ${group.sig.key}`);
+  return template;
 }
 
 function finish(report: FileReport, filename: string | undefined, cwd: string): FileReport {
-  debug('%s: %s', fileLabel(filename, cwd), summarize(report));
+  // Building the summary costs more than the rest of a small file's bookkeeping: only when logging.
+  if (debugEnabled()) debug('%s: %s', fileLabel(filename, cwd), summarize(report));
   return report;
 }
 
@@ -185,23 +172,6 @@ function loadImported(source: string, sourcePath: NodePath, decl: NodePath, file
     if (syntax) throw Object.assign(syntax, { message: `The macro module '${source}' failed to load: ${syntax.message}` });
     throw decl.buildCodeFrameError(`The macro module '${source}' failed to load: ${(e as Error).message}`);
   }
-}
-
-function checkSpecifiers(decl: NodePath<t.ImportDeclaration>, isMacro: (name: string) => boolean, exported: (name: string) => unknown): void {
-  for (const spec of decl.get('specifiers')) {
-    if (spec.isImportNamespaceSpecifier()) continue;
-    if (spec.isImportSpecifier() && spec.node.importKind === 'type') continue;
-    const name = spec.isImportDefaultSpecifier()
-      ? 'default'
-      : ((s) => (s.type === 'Identifier' ? s.name : s.value))((spec.node as t.ImportSpecifier).imported);
-    if (!isMacro(name)) throw spec.buildCodeFrameError(notAGenerator(decl.node.source.value, name, exported(name)));
-  }
-}
-
-function notAGenerator(source: string, name: string, value: unknown): string {
-  const what = name === 'default' ? 'default export' : `export "${name}"`;
-  if (value === undefined) return `The macro module '${source}' has no ${what}.`;
-  return `The ${what} of the macro module '${source}' is not a Generator subclass (extend Generator or CachedGenerator from babel-plugin-cached-macros, or export a babel-plugin-macros createMacro macro as the module).`;
 }
 
 function summarize(report: FileReport): string {

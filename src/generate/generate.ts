@@ -11,8 +11,11 @@ import type { ExpansionTemplate } from '../template/expansion';
 import type { Group } from '../expand/group';
 import { GeneratorFailure, runGenerator, sameExpansion, type GeneratorOutput } from './run';
 
-/** Runs the generator for a group; errors become code frames at the call site or argument. */
-export function generate(group: Group, filename: string | undefined, build: Build): GeneratorOutput {
+/**
+ * Runs the generator for a group; errors become code frames at the call site or argument.
+ * `ms` is how long the generator ran (the caller counts the run in its report).
+ */
+export function generate(group: Group, filename: string | undefined, build: Build): GeneratorOutput & { ms: number } {
   const { def, sig } = group;
   const site = group.sites[0];
   const started = performance.now();
@@ -35,19 +38,17 @@ export function generate(group: Group, filename: string | undefined, build: Buil
     const error = argPath(site, e.argIndex).buildCodeFrameError(e.message);
     if (e.thrown !== undefined) (error as Error & { cause?: unknown }).cause = e.thrown;
     throw error;
-  } finally {
-    group.report.generated++;
-    group.report.generateMs += performance.now() - started;
   }
   build.noteReads(def, out.deps);
-  return out;
+  return { ...out, ms: performance.now() - started };
 }
 
-/** verify mode: re-run a cached generator on a hit and compare with the stored expansion ({@link sameExpansion}). */
-export function verify(group: Group, filename: string | undefined, build: Build): void {
+/**
+ * verify mode: re-run a cached generator on a hit (`stored`) and compare with the stored
+ * expansion ({@link sameExpansion}); not counted as a generation.
+ */
+export function verify(group: Group, stored: ExpansionTemplate, filename: string | undefined, build: Build): void {
   const fresh = generate(group, filename, build).serialized;
-  group.report.generated--; // a verification run is not a generation
-  const stored = group.template as ExpansionTemplate;
   if (!sameExpansion(fresh, stored.source)) {
     throw group.sites[0].path.buildCodeFrameError(
       `The macro ${group.sites[0].displayName} is impure: re-running it for the signature ${group.sig.key} produced a different expansion than the stored one (verify mode).`,

@@ -20,7 +20,8 @@ import { expandFile } from '../expand/expand-file';
 import { CONTROL_DIR, ExternalDependencies } from '../deps/external-dependencies';
 import { warnOnce } from '../util/log';
 import { loadedModules } from '../load/macro-loader';
-import { resolveOptions, type PluginOptions, type ResolvedOptions } from '../build/options';
+import { isMacroSource, resolveOptions, type PluginOptions, type ResolvedOptions } from '../build/options';
+import { mayUseMacros } from '../expand/import-sources';
 import { openLedger } from '../store';
 import { STORE_FILE } from '../store/sqlite-open';
 import { session } from '../build/session';
@@ -137,9 +138,12 @@ function cachedMacrosPlugin(api: Api, rawOptions: PluginOptions): PluginObj<Plug
           build = new Build(resolveOptions(rawOptions, cwd), babel, root);
           builds.set(buildKey, build);
         }
-        let fileReport: FileReport | null;
+        let fileReport: FileReport | null = null;
         try {
-          fileReport = expandFile(program, state.filename, cwd, build, { babel: api, state });
+          // Most files of a build use no macro: answer them without building paths or scanning scopes.
+          if (mayUseMacros(program.node, state.file.code, (s) => isMacroSource(s, build.options), true)) {
+            fileReport = expandFile(program, state.filename, cwd, build, { babel: api, state });
+          }
         } finally {
           afterFile(build, report);
         }

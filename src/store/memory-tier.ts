@@ -21,8 +21,8 @@ export interface MemoryEntry {
 const CODE_BUDGET = 8_000_000;
 
 function sizeOf(t: ExpansionTemplate): number {
-  const len = (n: { start?: number | null; end?: number | null } | null) => (n ? (n.end ?? 0) - (n.start ?? 0) : 0);
-  return len(t.hoist) + len(t.inline) + 64;
+  // Not the nodes' start/end: parsed expansions carry no positions (it counted 0 for every entry).
+  return t.codeSize + 64;
 }
 
 /** Reads and writes the tier. */

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createSyncFn } from 'synckit';
+import type { createSyncFn } from 'synckit';
 import { REMOTE_MAX_TIMEOUT_MS } from './remote-options';
 
 /** Where to connect and how long to wait, sent with every request. */
@@ -53,7 +53,8 @@ let call: ((req: RemoteRequest) => RemoteResponse) | null = null;
 /** Sends one request and waits for its answer. Never throws: a broken bridge is a failed call. */
 export function remoteCall(req: RemoteRequest): RemoteResponse {
   try {
-    call ??= createSyncFn<(req: RemoteRequest) => Promise<RemoteResponse>>(workerFile(), { timeout: BACKSTOP_MS });
+    // synckit is loaded on first use: only builds with a remote tier need it.
+    call ??= (require('synckit') as { createSyncFn: typeof createSyncFn }).createSyncFn<(req: RemoteRequest) => Promise<RemoteResponse>>(workerFile(), { timeout: BACKSTOP_MS });
     return call(req);
   } catch (e) {
     return { ok: false, error: `the cache worker thread failed: ${e instanceof Error ? e.message : String(e)}`, timedOut: false };

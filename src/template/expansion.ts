@@ -7,6 +7,8 @@ import generate from '@babel/generator';
 import type * as t from '@babel/types';
 import type { BabelRuntime } from '../build/babel-runtime';
 import type { HelperImport, SerializedExpansion } from '../api/types';
+import { TextMemo } from './text-memo';
+import { session } from '../build/session';
 
 /** A generator returned something that is not a valid expansion. */
 export class ExpansionError extends Error {
@@ -23,6 +25,11 @@ export interface ExpansionTemplate {
   readonly helpers: readonly HelperImport[];
   /** The stored form it was parsed from (what verify mode compares a re-run with). */
   readonly source: SerializedExpansion;
+  /**
+   * Characters of code it was parsed from: what a size-bounded cache counts (parsed nodes carry
+   * no positions, so the AST cannot tell its own size; heap is roughly 20–30 bytes a character).
+   */
+  readonly codeSize: number;
 }
 
 const ARG = /^\$(\d+)$/;
@@ -35,9 +42,37 @@ const HOISTED = '$hoisted';
  */
 export function serializeExpansion(value: unknown, argc: number, helpers: readonly HelperImport[], babel: BabelRuntime): SerializedExpansion {
   const t = babel.types;
+  const copy = (e: SerializedExpansion): SerializedExpansion => ({ hoist: e.hoist, inline: e.inline, helpers: helpers.map((h) => ({ ...h })) });
+  let hoistValue: unknown;
+  let inlineValue: unknown;
+  let asFunction = false;
+  if (typeof value === 'string' || isNode(value)) {
+    asFunction = true;
+  } else if (value !== null && typeof value === 'object' && 'inline' in value) {
+    const v = value as { inline: unknown; hoist?: unknown };
+    for (const key of Object.keys(v)) {
+      if (key !== 'inline' && key !== 'hoist') throw new ExpansionError(`got an object with unknown key "${key}" (expected { inline } or { hoist, inline })`);
+    }
+    // Read once each (they may be getters), inline first as before.
+    inlineValue = v.inline;
+    hoistValue = v.hoist;
+  } else {
+    throw new ExpansionError(
+      `got ${describe(value)}, which is not an expansion: return a function expression, { inline } or { hoist, inline } (code strings or Babel expression ASTs)`,
+    );
+  }
+  // Code strings are validated and printed once per process per (text, arity, helpers): a plain
+  // generator returns the same text in every file. AST values are printed first, as before.
+  const memoKey = asFunction
+    ? typeof value === 'string' ? `f\0${babel.major}\0${argc}\0${helpersKey(helpers)}\0${value}` : null
+    : typeof inlineValue === 'string' && (hoistValue === undefined || typeof hoistValue === 'string')
+      ? `o\0${babel.major}\0${argc}\0${helpersKey(helpers)}\0${hoistValue ?? ''}\0${hoistValue === undefined ? 0 : 1}\0${inlineValue}`
+      : null;
+  const memo = memoKey === null ? undefined : serializedMemo().get(memoKey);
+  if (memo) return copy(memo);
   let hoist: t.Expression | null = null;
   let inline: t.Expression;
-  if (typeof value === 'string' || isNode(value)) {
+  if (asFunction) {
     const fn = toExpression(value, 'the expansion', babel);
     if (!t.isFunctionExpression(fn) && !t.isArrowFunctionExpression(fn)) {
       throw new ExpansionError(
@@ -50,30 +85,53 @@ export function serializeExpansion(value: unknown, argc: number, helpers: readon
       t.identifier(HOISTED),
       Array.from({ length: argc }, (_, i) => t.identifier(`$${i}`)),
     );
-  } else if (value !== null && typeof value === 'object' && 'inline' in value) {
-    const v = value as { inline: unknown; hoist?: unknown };
-    for (const key of Object.keys(v)) {
-      if (key !== 'inline' && key !== 'hoist') throw new ExpansionError(`got an object with unknown key "${key}" (expected { inline } or { hoist, inline })`);
-    }
-    inline = toExpression(v.inline, '`inline`', babel);
-    if (v.hoist !== undefined) hoist = toExpression(v.hoist, '`hoist`', babel);
   } else {
-    throw new ExpansionError(
-      `got ${describe(value)}, which is not an expansion: return a function expression, { inline } or { hoist, inline } (code strings or Babel expression ASTs)`,
-    );
+    inline = toExpression(inlineValue, '`inline`', babel);
+    if (hoistValue !== undefined) hoist = toExpression(hoistValue, '`hoist`', babel);
   }
   checkPlaceholders(hoist, inline, argc, helpers, t);
-  return { hoist: hoist && print(hoist), inline: print(inline), helpers: helpers.map((h) => ({ ...h })) };
+  const out: SerializedExpansion = { hoist: hoist && print(hoist), inline: print(inline), helpers: helpers.map((h) => ({ ...h })) };
+  if (memoKey !== null) serializedMemo().set(memoKey, copy(out));
+  return out;
 }
 
-/** Parses a stored expansion with the running core. Throws ExpansionError if it does not parse (a corrupt entry). */
+/**
+ * Parses a stored expansion with the running core. Throws ExpansionError if it does not parse
+ * (a corrupt entry). The template is shared by every caller with the same text (it is never
+ * mutated), so a plain generator's output is parsed once per process, not once per file.
+ */
 export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): ExpansionTemplate {
-  return {
-    hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel),
-    inline: toExpression(exp.inline, '`inline`', babel),
-    helpers: exp.helpers,
-    source: exp,
-  };
+  const memos = (session().parsedTexts ??= new WeakMap());
+  let memo = memos.get(babel) as TextMemo<ExpansionTemplate> | undefined;
+  if (!memo) memos.set(babel, (memo = new TextMemo(PARSED_BUDGET)));
+  const key = `${exp.hoist === null ? 0 : 1}\0${exp.hoist ?? ''}\0${helpersKey(exp.helpers)}\0${exp.inline}`;
+  return (
+    memo.get(key) ??
+    memo.set(key, {
+      hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel),
+      inline: toExpression(exp.inline, '`inline`', babel),
+      helpers: exp.helpers,
+      source: exp,
+      codeSize: (exp.hoist?.length ?? 0) + exp.inline.length,
+    })
+  );
+}
+
+/**
+ * Budgets, in characters of code. A parsed AST takes roughly 30 bytes of heap per character,
+ * so the parsed memo stays under ~60 MB; the serialised one holds strings only. Templates the
+ * memory tier keeps are the same objects, so the two do not double up.
+ */
+const PARSED_BUDGET = 2_000_000;
+const SERIALIZED_BUDGET = 4_000_000;
+/** The session's memo of serialised outputs (created on first use; dispose() frees it). */
+function serializedMemo(): TextMemo<SerializedExpansion> {
+  const s = session();
+  return (s.serializedTexts ??= new TextMemo<SerializedExpansion>(SERIALIZED_BUDGET)) as TextMemo<SerializedExpansion>;
+}
+
+function helpersKey(helpers: readonly HelperImport[]): string {
+  return helpers.length === 0 ? '' : JSON.stringify(helpers.map((h) => [h.placeholder, h.source, h.name]));
 }
 
 /** True for identifiers the plugin substitutes: `$0…$n`, `$hoisted`, helper placeholders. */
