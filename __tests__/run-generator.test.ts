@@ -2,6 +2,7 @@
  * The one way a generator is run (generate/run.ts), shared by builds and `cached-macros verify`,
  * and the one "same expansion" rule both use: the stored form, helpers included.
  */
+import { disposeSession } from '../src/build/session';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,6 @@ import { defineMacro, loadMacroModule, type MacroDefinition } from '../src/load/
 import { makeSignature, parseSignatureKey } from '../src/signature';
 import { GeneratorFailure, runGenerator, sameExpansion, type GeneratorRun } from '../src/generate/run';
 import { expand } from '../src/testing';
-import { resetWarnings } from '../src/util/log';
 import type { SerializedExpansion } from '../src/api/types';
 
 const DIST = path.resolve(__dirname, '..', 'dist', 'index.js');
@@ -113,7 +113,7 @@ describe('runGenerator', () => {
 
 describe('verify mode uses the same rule', () => {
   beforeEach(() => {
-    resetWarnings();
+    disposeSession();
     jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   });
   afterEach(() => jest.restoreAllMocks());

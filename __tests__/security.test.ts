@@ -132,16 +132,19 @@ describe('cached-macros verify on a tampered store', () => {
       "const { CachedGenerator } = require('babel-plugin-cached-macros');\nmodule.exports = class extends CachedGenerator { generate(sig) { return { inline: JSON.stringify(sig.key) }; } };\n",
     );
     const cacheDir = path.join(project, 'node_modules', '.cache', 'cached-macros');
+    // Seeded with the compiled plugin the CLI runs: the plugin's code is part of every key.
+    const dist = require('../dist/testing') as typeof import('../src/testing');
+    const distSession = require('../dist/build/session') as typeof import('../src/build/session');
     const cwd = process.cwd();
     process.chdir(project);
     try {
-      expand(`import pure from './macros/pure.macro';\nexport const v = [pure(1), pure(2)];\n`, {
+      dist.expand(`import pure from './macros/pure.macro';\nexport const v = [pure(1), pure(2)];\n`, {
         filename: path.join(project, 'a.js'),
         pluginOptions: { store: 'fs', cacheDir },
       });
     } finally {
       process.chdir(cwd);
-      disposeSession();
+      distSession.disposeSession();
     }
     // The attacker's file: running it leaves a marker.
     const marker = path.join(root, 'pwned');

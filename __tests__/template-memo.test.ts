@@ -2,6 +2,7 @@
  * The text-keyed memos behind "a generator's output is parsed once per process": bounded, LRU,
  * and invisible in results (equal text, equal template; invalid output still throws every time).
  */
+import { disposeSession } from '../src/build/session';
 import * as babel from '@babel/core';
 import fc from 'fast-check';
 import { TextMemo } from '../src/template/text-memo';
@@ -92,7 +93,7 @@ describe('expansion memos', () => {
 });
 
 describe('the memory tier is bounded by code size', () => {
-  afterEach(() => memoryTier.clear());
+  afterEach(() => disposeSession());
 
   test('a parsed template knows the size of the code it came from', () => {
     const exp = { hoist: '(a) => a * 2', inline: '$hoisted($0)', helpers: [] };
@@ -107,7 +108,7 @@ describe('the memory tier is bounded by code size', () => {
     expect(memoryTier.get('big0')).toBeUndefined();
     expect(memoryTier.get('big1')).toBeDefined();
     expect(memoryTier.get('big2')).toBeDefined();
-    memoryTier.clear();
+    disposeSession();
     for (let i = 0; i < 1000; i++) memoryTier.set(`small${i}`, { template: { hoist: null, inline, helpers: [], codeSize: 100 }, deps: [] });
     expect(memoryTier.get('small0')).toBeDefined();
   });
