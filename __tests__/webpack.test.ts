@@ -100,8 +100,15 @@ test('with cacheDirectory: true, a changed data file, macro, or file a plain gen
   expect(cold.values).toEqual(START);
   expect(cold.transformed).toEqual(ALL);
   // The cold build depended on files its factory could not report yet (babel/babel#16016):
-  // its cached results are dropped once, and the next build reports the complete list.
-  expect(build(true).transformed).toEqual(ALL);
+  // the results of the plugin instance that could not report them are dropped once, and the
+  // next build reports the complete list. Which files that instance transformed depends on how
+  // webpack interleaved them (a file whose config loaded after the first macro file got a
+  // complete instance), so the second build re-transforms a timing-dependent subset; the
+  // invariant is that it is right and that the build after it is served wholly from the cache.
+  const second = build(true);
+  expect(second.values).toEqual(START);
+  expect(second.transformed.length).toBeGreaterThan(0);
+  for (const f of second.transformed) expect(ALL).toContain(f);
   const warm = build(true);
   expect(warm.transformed).toEqual([]);
   expect(warm.values).toEqual(START);
