@@ -10,13 +10,13 @@
  * the process (Node's loader, `fs`, `require.cache`) it releases through {@link Session.onDispose}.
  * @packageDocumentation
  */
-import type { Worker } from 'node:worker_threads';
 import type { Build } from './build';
 import type { MacroModule } from '../load/macro-loader';
 import type { LoaderHooks } from '../load/module-recorder';
 import type { DependencyManifest } from '../deps/dependency-manifest';
 import type { GraphMemo } from '../deps/graph-memo';
 import type { TextMemo } from '../template/text-memo';
+import type { Watchdog } from '../generate/watchdog';
 import type { Ledger, RemoteTier } from '../store';
 import type { MemoryEntry } from '../store/memory-tier';
 
@@ -35,8 +35,8 @@ export class Session {
   fsWrapped = false;
   /** generate/tracking.ts: undeclared reads already logged (macro, target). */
   readonly undeclaredLogged = new Set<string>();
-  /** generate/watchdog.ts: the watchdog thread; undefined until first use, null when threads are unavailable. */
-  watchdog: Worker | null | undefined = undefined;
+  /** generate/watchdog.ts: the watchdog (its thread and heartbeat); undefined until first use, null when threads are unavailable. */
+  watchdog: Watchdog | null | undefined = undefined;
 
   /** store/index.ts: the ledger of each cache directory (and local signing identity). */
   readonly ledgers = new Map<string, Ledger>();
@@ -110,7 +110,7 @@ export class Session {
     for (const release of this.releases.splice(0).reverse()) attempt(release);
     attempt(() => this.closeStores());
     const watchdog = this.watchdog;
-    if (watchdog) attempt(() => void watchdog.terminate());
+    if (watchdog) attempt(() => watchdog.terminate());
     this.watchdog = undefined;
     this.loaderHooks = null;
     this.fsWrapped = false;
