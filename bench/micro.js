@@ -51,7 +51,8 @@ async function main() {
   const { resolveOptions } = dist('build/options.js');
   const { collectSites } = dist('expand/call-sites.js');
   const { inferArgType, applyConstArgs, makeSignature, signatureHint } = dist('signature');
-  const { depsUpToDate } = dist('generate/context.js');
+  const { depsUpToDate } = dist('deps/dependency-check.js');
+  const { babelRuntime } = dist('build/babel-runtime.js');
   const { FileSplicer } = dist('template/splice.js');
   const { siteArguments } = dist('expand/call-sites.js');
   const { parseExpansion } = dist('template/expansion.js');
@@ -66,7 +67,8 @@ async function main() {
   const code = fs.readFileSync(filename, 'utf8');
   const cacheDir = path.join(dir, 'store');
   fs.rmSync(cacheDir, { recursive: true, force: true });
-  const build = new Build(resolveOptions({ cacheDir }, WORK), 7);
+  const babel = babelRuntime(require('@babel/core'));
+  const build = new Build(resolveOptions({ cacheDir }, WORK), babel, WORK);
 
   // Warm up: the first expansion generates and fills the memory tier (and the store).
   const first = expandFile(programOf(code), filename, WORK, build);
@@ -120,14 +122,14 @@ async function main() {
   bench.add('lookup (memory tier + dependency check)', () => {
     for (const k of keys) {
       const e = memoryTier.get(k.key);
-      if (!e || !depsUpToDate(e.deps, fileHash)) throw new Error('miss');
+      if (!e || !depsUpToDate(e.deps, fileHash, build.envKey)) throw new Error('miss');
     }
   });
   // Splice, split in its per-site part (rewrite) and its per-(signature, file) part (hoist).
   let splice;
   const prepareSplice = (hoistNow) => {
     const p = prepared();
-    const splicer = new FileSplicer(p.program);
+    const splicer = new FileSplicer(p.program, babel.types);
     const order = p.sites.map((s, i) => ({ ...s, k: keys[i].key, sig: keys[i].sig })).sort((a, b) => b.site.path.node.start - a.site.path.node.start);
     const groups = new Map();
     for (const s of order) if (!groups.has(s.k)) groups.set(s.k, { s, template: memoryTier.get(s.k).template, id: null });
@@ -137,7 +139,7 @@ async function main() {
   withSetup.add('rewrite (replace each call site by its inline expression)', () => {
     for (const s of splice.order) {
       const g = splice.groups.get(s.k);
-      splice.splicer.rewrite(s.site.path, g.template, g.id, siteArguments(s.site));
+      splice.splicer.rewrite(s.site.path, g.template, g.id, siteArguments(s.site, babel.types));
     }
   }, { beforeEach: () => prepareSplice(true) });
   withSetup.add('hoist (one copy of each expansion per file) + finish', () => {
@@ -146,7 +148,7 @@ async function main() {
   }, { beforeEach: () => prepareSplice(false) });
   bench.add('store hit (SQLite getMany + parse, per file\'s distinct signatures)', () => {
     const found = far.getMany(distinct, build.epoch);
-    for (const e of found) parseExpansion(e.expansion);
+    for (const e of found) parseExpansion(e.expansion, babel);
   });
   withSetup.runSync();
   bench.runSync();
