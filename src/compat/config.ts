@@ -10,7 +10,7 @@
  */
 import os from 'os';
 import path from 'path';
-import { cosmiconfigSync } from 'cosmiconfig';
+import type { cosmiconfigSync } from 'cosmiconfig';
 import type { Build } from '../build/build';
 
 /** babel-plugin-macros' search places, in its order. */
@@ -35,7 +35,9 @@ function explorerFor(build: Build): Explorer {
   if (!explorer) {
     // One folder per search ('none'): we walk up ourselves, as cosmiconfig 7 did, without
     // cosmiconfig 9's extra global config folder.
-    explorer = cosmiconfigSync('babel-plugin-macros', {
+    // Loaded on first use (~10 ms): only createMacro macros that ask for a config need it.
+    const { cosmiconfigSync: load } = require('cosmiconfig') as { cosmiconfigSync: typeof cosmiconfigSync };
+    explorer = load('babel-plugin-macros', {
       searchPlaces: [...CONFIG_SEARCH_PLACES],
       packageProp: 'babelMacros',
       searchStrategy: 'none',
