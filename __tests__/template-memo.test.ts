@@ -92,6 +92,63 @@ describe('expansion memos', () => {
   });
 });
 
+describe('a new expansion is parsed once (the validating parse seeds the parsed memo)', () => {
+  beforeEach(() => disposeSession());
+  afterEach(() => disposeSession());
+
+  /** What a lookup in a fresh process would parse: the stored text, no memo. */
+  const fresh = (exp: ReturnType<typeof serializeExpansion>) => {
+    disposeSession();
+    return JSON.parse(JSON.stringify(parseExpansion(exp, runtime)));
+  };
+
+  test.each([
+    ['{ hoist, inline }, printed as we print', { hoist: '(a, b) => a + b', inline: '$hoisted($0, $1)' }, 2],
+    ['{ inline } only', { inline: '$0 * 2' }, 1],
+    ['a function expression', '(a, b) => {\n  return a - b;\n}', 2],
+  ])('%s: the template a lookup gets is the one the validation parsed, equal to a fresh parse of the stored text', (_name, value, argc) => {
+    const exp = serializeExpansion(value, argc, [], runtime);
+    const parse = jest.spyOn(runtime, 'parseExpression');
+    const seeded = parseExpansion(exp, runtime);
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+    expect(seeded.source).toBe(exp);
+    expect(JSON.parse(JSON.stringify(seeded))).toEqual(fresh(exp));
+  });
+
+  test('text printed differently from what the generator returned is parsed again from the stored text', () => {
+    const exp = serializeExpansion({ hoist: '(a,b)=>a+b', inline: '$hoisted($0,$1)' }, 2, [], runtime);
+    expect(exp.hoist).toBe('(a, b) => a + b');
+    const parse = jest.spyOn(runtime, 'parseExpression');
+    const template = parseExpansion(exp, runtime);
+    expect(parse.mock.calls.map(([code]) => code)).toEqual(['(a, b) => a + b', '$hoisted($0, $1)']);
+    parse.mockRestore();
+    expect(template.source).toBe(exp);
+    expect(JSON.parse(JSON.stringify(template))).toEqual(fresh(exp));
+  });
+
+  test('property: for generated arithmetic, a lookup after serialising equals a fresh parse of the stored text', () => {
+    const expr = fc.letrec((tie) => ({
+      e: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constantFrom('$0', '$1', '1', '0x10', '1e3', '"s"', "'q'", 'x.y', '[1, 2]', '{ a: 1 }', '`t${$0}`'),
+        fc.tuple(tie('e'), fc.constantFrom('+', '*', '-', '&&', '??', '===', ','), tie('e')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+        tie('e').map((a) => `f(${a})`),
+      ),
+    })).e as fc.Arbitrary<string>;
+    fc.assert(
+      fc.property(expr, fc.boolean(), (code, withHoist) => {
+        disposeSession();
+        const value = withHoist ? { hoist: `(v) => ${code.replace(/\$\d/g, 'v')}`, inline: '$hoisted($0)' } : { inline: code };
+        const exp = serializeExpansion(value, 2, [], runtime);
+        const looked = JSON.parse(JSON.stringify(parseExpansion(exp, runtime)));
+        expect(looked).toEqual(fresh(exp));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('the memory tier is bounded by code size', () => {
   afterEach(() => disposeSession());
 

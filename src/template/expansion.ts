@@ -92,6 +92,15 @@ export function serializeExpansion(value: unknown, argc: number, helpers: readon
   checkPlaceholders(hoist, inline, argc, helpers, t);
   const out: SerializedExpansion = { hoist: hoist && print(hoist), inline: print(inline), helpers: helpers.map((h) => ({ ...h })) };
   if (memoKey !== null) serializedMemo().set(memoKey, copy(out));
+  // A generator that prints the way we do returned the stored text itself: the parse a lookup
+  // would make of it is the one just made (same text, same parser), so the parsed memo takes it
+  // now and a new expansion is parsed once, not twice. A built `$hoisted(…)` call is not a parse,
+  // so the function form parses its (tiny) inline text.
+  const parsedFrom = asFunction ? value : hoistValue;
+  if (hoist && out.hoist !== parsedFrom) return out;
+  if (asFunction) inline = toExpression(out.inline, '`inline`', babel);
+  else if (out.inline !== inlineValue) return out;
+  parsedMemo(babel).set(parsedKey(out), template(out, hoist, inline));
   return out;
 }
 
@@ -101,20 +110,28 @@ export function serializeExpansion(value: unknown, argc: number, helpers: readon
  * mutated), so a plain generator's output is parsed once per process, not once per file.
  */
 export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): ExpansionTemplate {
+  const memo = parsedMemo(babel);
+  const key = parsedKey(exp);
+  return (
+    memo.get(key) ??
+    memo.set(key, template(exp, exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel), toExpression(exp.inline, '`inline`', babel)))
+  );
+}
+
+function template(exp: SerializedExpansion, hoist: t.Expression | null, inline: t.Expression): ExpansionTemplate {
+  return { hoist, inline, helpers: exp.helpers, source: exp, codeSize: (exp.hoist?.length ?? 0) + exp.inline.length };
+}
+
+/** The session's parsed-text memo for one core (created on first use; dispose() frees it). */
+function parsedMemo(babel: BabelRuntime): TextMemo<ExpansionTemplate> {
   const memos = (session().parsedTexts ??= new WeakMap());
   let memo = memos.get(babel) as TextMemo<ExpansionTemplate> | undefined;
   if (!memo) memos.set(babel, (memo = new TextMemo(PARSED_BUDGET)));
-  const key = `${exp.hoist === null ? 0 : 1}\0${exp.hoist ?? ''}\0${helpersKey(exp.helpers)}\0${exp.inline}`;
-  return (
-    memo.get(key) ??
-    memo.set(key, {
-      hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel),
-      inline: toExpression(exp.inline, '`inline`', babel),
-      helpers: exp.helpers,
-      source: exp,
-      codeSize: (exp.hoist?.length ?? 0) + exp.inline.length,
-    })
-  );
+  return memo;
+}
+
+function parsedKey(exp: SerializedExpansion): string {
+  return `${exp.hoist === null ? 0 : 1}\0${exp.hoist ?? ''}\0${helpersKey(exp.helpers)}\0${exp.inline}`;
 }
 
 /**
