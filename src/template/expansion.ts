@@ -8,6 +8,7 @@ import type * as t from '@babel/types';
 import type { BabelRuntime } from '../build/babel-runtime';
 import type { HelperImport, SerializedExpansion } from '../api/types';
 import { TextMemo } from './text-memo';
+import { compactCode } from './compact';
 import { session } from '../build/session';
 
 /** A generator returned something that is not a valid expansion. */
@@ -108,8 +109,9 @@ export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): E
   return (
     memo.get(key) ??
     memo.set(key, {
-      hoist: exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel),
-      inline: toExpression(exp.inline, '`inline`', babel),
+      // Compact copies: this template is kept for the process (see compact.ts).
+      hoist: exp.hoist === null ? null : compactCode(toExpression(exp.hoist, '`hoist`', babel)),
+      inline: compactCode(toExpression(exp.inline, '`inline`', babel)),
       helpers: exp.helpers,
       source: exp,
       codeSize: (exp.hoist?.length ?? 0) + exp.inline.length,
