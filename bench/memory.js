@@ -5,9 +5,10 @@
  * live set after each full GC, MB allocated), and at the end of the build what the plugin still
  * retains, by session memo (each cleared in turn, with a full GC before and after).
  *
- *   node bench/memory.js [--corpus scale-10k] [--configs warm,baseline] [--rounds 1]
+ *   node bench/memory.js [--corpus scale-10k|DIR] [--configs warm,baseline] [--rounds 1]
  *
- * Needs the corpus from one earlier `node bench/run.js --full` (bench/.work/corpora). Measures
+ * Needs the corpus from one earlier `node bench/run.js --full` (bench/.work/corpora/NAME), or a
+ * corpus directory of the same layout (`manifest.json`, `src/`, `expanded/`). Measures
  * this repository's dist/ (build first), snapshotted into bench/.work/memory/: the plugin's code
  * is part of every cache key, so the warm store is seeded here by one cold build with that
  * snapshot (not run.js's snapshot, which another build of the plugin would miss).
@@ -31,7 +32,8 @@ function main() {
     else throw new Error(`unknown argument ${argv[i]} (see the header of bench/memory.js)`);
   }
   const ROOT = path.resolve(__dirname, '..');
-  const corpus = path.join(__dirname, '.work', 'corpora', args.corpus);
+  const corpus = args.corpus.includes(path.sep) ? path.resolve(args.corpus) : path.join(__dirname, '.work', 'corpora', args.corpus);
+  const name = path.basename(corpus);
   if (!fs.existsSync(path.join(corpus, 'manifest.json'))) throw new Error(`no corpus at ${corpus}: run node bench/run.js --full once`);
   const manifest = JSON.parse(fs.readFileSync(path.join(corpus, 'manifest.json'), 'utf8'));
 
@@ -66,7 +68,7 @@ function main() {
   const seed = path.join(work, 'store-seed');
   const store = path.join(work, 'store');
   if (args.configs.some((c) => c === 'warm')) {
-    console.error(`memory: seeding a warm store (one cold build of ${args.corpus})...`);
+    console.error(`memory: seeding a warm store (one cold build of ${name})...`);
     run({ mode: 'cached', srcDir: path.join(corpus, 'src'), cacheDir: seed }, false);
   }
   for (let round = 0; round < args.rounds; round++) {
@@ -80,7 +82,7 @@ function main() {
       } else throw new Error(`unknown configuration ${config} (baseline, cold, warm)`);
       const { out, gc, probe: retained } = run(job, true);
       const mb = (kb) => Math.round(kb / 1024);
-      console.log(`${args.corpus} ${config}: peak RSS ${mb(out.maxRssKB)} MB, CPU ${Math.round(out.userMs + out.systemMs)} ms, ${out.files} files, ${out.generated} generated`);
+      console.log(`${name} ${config}: peak RSS ${mb(out.maxRssKB)} MB, CPU ${Math.round(out.userMs + out.systemMs)} ms, ${out.files} files, ${out.generated} generated`);
       console.log(`  ${gc}`);
       if (retained) console.log(`  ${retained.slice('MEMORY '.length)}`);
     }
