@@ -110,8 +110,8 @@ export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): E
     memo.get(key) ??
     memo.set(key, {
       // Compact copies: this template is kept for the process (see compact.ts).
-      hoist: exp.hoist === null ? null : compactCode(toExpression(exp.hoist, '`hoist`', babel)),
-      inline: compactCode(toExpression(exp.inline, '`inline`', babel)),
+      hoist: exp.hoist === null ? null : compactCode(toExpression(exp.hoist, '`hoist`', babel), babel.types),
+      inline: compactCode(toExpression(exp.inline, '`inline`', babel), babel.types),
       helpers: exp.helpers,
       source: exp,
       codeSize: (exp.hoist?.length ?? 0) + exp.inline.length,
