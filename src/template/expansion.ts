@@ -8,6 +8,7 @@ import type * as t from '@babel/types';
 import type { BabelRuntime } from '../build/babel-runtime';
 import type { HelperImport, SerializedExpansion } from '../api/types';
 import { TextMemo } from './text-memo';
+import { compactCode } from './compact';
 import { session } from '../build/session';
 
 /** A generator returned something that is not a valid expansion. */
@@ -100,7 +101,7 @@ export function serializeExpansion(value: unknown, argc: number, helpers: readon
   if (hoist && out.hoist !== parsedFrom) return out;
   if (asFunction) inline = toExpression(out.inline, '`inline`', babel);
   else if (out.inline !== inlineValue) return out;
-  parsedMemo(babel).set(parsedKey(out), template(out, hoist, inline));
+  parsedMemo(babel).set(parsedKey(out), template(out, hoist, inline, t));
   return out;
 }
 
@@ -114,12 +115,19 @@ export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): E
   const key = parsedKey(exp);
   return (
     memo.get(key) ??
-    memo.set(key, template(exp, exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel), toExpression(exp.inline, '`inline`', babel)))
+    memo.set(key, template(exp, exp.hoist === null ? null : toExpression(exp.hoist, '`hoist`', babel), toExpression(exp.inline, '`inline`', babel), babel.types))
   );
 }
 
-function template(exp: SerializedExpansion, hoist: t.Expression | null, inline: t.Expression): ExpansionTemplate {
-  return { hoist, inline, helpers: exp.helpers, source: exp, codeSize: (exp.hoist?.length ?? 0) + exp.inline.length };
+/** The template kept for the process: compact copies of the parsed code (see compact.ts). */
+function template(exp: SerializedExpansion, hoist: t.Expression | null, inline: t.Expression, types: typeof t): ExpansionTemplate {
+  return {
+    hoist: hoist && compactCode(hoist, types),
+    inline: compactCode(inline, types),
+    helpers: exp.helpers,
+    source: exp,
+    codeSize: (exp.hoist?.length ?? 0) + exp.inline.length,
+  };
 }
 
 /** The session's parsed-text memo for one core (created on first use; dispose() frees it). */
