@@ -8,10 +8,13 @@
  *              file. Jest pays it in every worker. Each sample is a fresh process that first
  *              warms Babel itself up (parser, traverse, generator loaded and run once on a file
  *              without macros, as any Babel process has), then times either
- *                plugin: require the plugin + transform the corpus's first file (warm store)
+ *                plugin: require the plugin + transform a file without macros (the factory
+ *                        runs, the store opens) + transform the corpus's first file (warm store)
+ *                plugin-nowatchdog: the same with `watchdogMs: false`
  *                none:   transform the hand-expanded first file, no plugin
  *              start-up = median(plugin) - median(none), in CPU time (wall time too);
- *              `require` alone (wall) is reported too.
+ *              `require` and the factory alone (wall) are reported too, and the watchdog
+ *              thread's share, median(plugin) - median(plugin-nowatchdog).
  *   no-macro   the extra time the plugin costs on files that import no macro: one process
  *              transforms the hand-expanded corpus (no macro imports) with and without the
  *              plugin, alternating, after a warm-up round of each; the median of the rounds'
@@ -61,10 +64,15 @@ function startupChild(mode, corpus, cacheDir) {
   const t0 = performance.now();
   const c0 = cpuMs();
   let requireMs = 0;
-  if (mode === 'plugin') {
+  let factoryMs = 0;
+  if (mode === 'plugin' || mode === 'plugin-nowatchdog') {
     const plugin = require(path.join(PLUGIN, 'dist', 'index.js')).default;
     requireMs = performance.now() - t0;
-    const r = babel.transformFileSync(path.join(c.src, c.files[0]), { ...BABEL_OPTIONS, cwd: WORK, plugins: [[plugin, { cacheDir }]] });
+    const options = { ...BABEL_OPTIONS, cwd: WORK, plugins: [[plugin, { cacheDir, ...(mode === 'plugin-nowatchdog' && { watchdogMs: false }) }]] };
+    // A file without macros first: Babel runs the plugin's factory, which opens the (warm) store.
+    babel.transformSync('export {};', { ...options, filename: path.join(c.src, 'startup-probe.js') });
+    factoryMs = performance.now() - t0 - requireMs;
+    const r = babel.transformFileSync(path.join(c.src, c.files[0]), options);
     const report = r.metadata.cachedMacros;
     if (!report) throw new Error('the first file expanded no macro');
     // A warm store: a cached macro generating here would measure the generator, not start-up.
@@ -73,7 +81,7 @@ function startupChild(mode, corpus, cacheDir) {
   } else {
     babel.transformFileSync(path.join(c.expanded, c.files[0]), { ...BABEL_OPTIONS, cwd: WORK });
   }
-  return { ms: performance.now() - t0, cpuMs: cpuMs() - c0, requireMs };
+  return { ms: performance.now() - t0, cpuMs: cpuMs() - c0, requireMs, factoryMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,9 +139,9 @@ function main(argv) {
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   const c = corpusDirs(opt.corpus);
-  const samples = { plugin: [], none: [], require: [], pluginWall: [], noneWall: [] };
+  const samples = { plugin: [], none: [], 'plugin-nowatchdog': [], require: [], factory: [], pluginWall: [], noneWall: [], 'plugin-nowatchdogWall': [] };
   for (let i = 0; i < opt.runs; i++) {
-    for (const mode of i % 2 ? ['none', 'plugin'] : ['plugin', 'none']) {
+    for (const mode of i % 2 ? ['none', 'plugin-nowatchdog', 'plugin'] : ['plugin', 'plugin-nowatchdog', 'none']) {
       const cacheDir = path.join(WORK, 'stores', `startup-${process.pid}`);
       fs.rmSync(cacheDir, { recursive: true, force: true });
       fs.cpSync(c.snapshot, cacheDir, { recursive: true });
@@ -141,7 +149,10 @@ function main(argv) {
       fs.rmSync(cacheDir, { recursive: true, force: true });
       samples[mode].push(r.cpuMs);
       samples[`${mode}Wall`].push(r.ms);
-      if (mode === 'plugin') samples.require.push(r.requireMs);
+      if (mode === 'plugin') {
+        samples.require.push(r.requireMs);
+        samples.factory.push(r.factoryMs);
+      }
     }
   }
   const noMacro = spawnChild(['--child-nomacro', opt.corpus, String(opt.rounds)]);
@@ -154,6 +165,11 @@ function main(argv) {
       extraMs: median(samples.plugin) - median(samples.none),
       extraWallMs: median(samples.pluginWall) - median(samples.noneWall),
       requireMs: median(samples.require),
+      // The factory's first run (options, the store opened) on a file without macros; wall.
+      factoryMs: median(samples.factory),
+      // What the generator watchdog's worker thread costs (started by the first generator run).
+      watchdogMs: median(samples.plugin) - median(samples['plugin-nowatchdog']),
+      watchdogWallMs: median(samples.pluginWall) - median(samples['plugin-nowatchdogWall']),
     },
     noMacro,
   };
@@ -163,7 +179,8 @@ function main(argv) {
   }
   const s = result.startup;
   console.log(`start-up (${opt.corpus}, medians of ${opt.runs} fresh processes, CPU time): +${s.extraMs.toFixed(1)} ms (wall +${s.extraWallMs.toFixed(1)} ms) ` +
-    `(first file ${s.pluginFirstFileMs.toFixed(1)} ms with the plugin, warm store; ${s.plainFirstFileMs.toFixed(1)} ms hand-expanded without; require() alone ${s.requireMs.toFixed(1)} ms)`);
+    `(first file ${s.pluginFirstFileMs.toFixed(1)} ms with the plugin, warm store; ${s.plainFirstFileMs.toFixed(1)} ms hand-expanded without; ` +
+    `wall: require() ${s.requireMs.toFixed(1)} ms, factory and store open ${s.factoryMs.toFixed(1)} ms; the watchdog thread ${s.watchdogMs.toFixed(1)} ms CPU, ${s.watchdogWallMs.toFixed(1)} ms wall)`);
   console.log(`files without macros (${noMacro.files} files, median of ${opt.rounds} alternating rounds, CPU time): ${((noMacro.ratio - 1) * 100).toFixed(1)} % extra ` +
     `(${noMacro.pluginMs.toFixed(0)} ms with the plugin, ${noMacro.noneMs.toFixed(0)} ms without; store opened: ${noMacro.storeCreated ? 'yes' : 'no'})`);
 }

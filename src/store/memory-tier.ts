@@ -15,10 +15,14 @@ export interface MemoryEntry {
 }
 
 /**
- * Budget in characters of expansion code. A parsed AST takes roughly 30 bytes of heap per
- * character of code, so this keeps the tier near 250 MB at most.
+ * Budget in characters of expansion code. A kept (compact) AST takes ~15 bytes of heap per
+ * character, so this is ~15 MB. Small on purpose: V8 lets the heap grow to a few times what
+ * survives a full GC, so each retained megabyte costs several of peak RSS, while an evicted
+ * entry costs one store read and one parse, which a hand-expanded build pays for the same
+ * code in every file (docs/performance.md, "Peak RSS at scale": 8 M characters gave peak RSS
+ * 540–790 MB at 10k call sites, 1 M gave ~310 MB at the same CPU time).
  */
-const CODE_BUDGET = 8_000_000;
+const CODE_BUDGET = 1_000_000;
 
 function sizeOf(t: ExpansionTemplate): number {
   // Not the nodes' start/end: parsed expansions carry no positions (it counted 0 for every entry).

@@ -143,11 +143,12 @@ function parsedKey(exp: SerializedExpansion): string {
 }
 
 /**
- * Budgets, in characters of code. A parsed AST takes roughly 30 bytes of heap per character,
- * so the parsed memo stays under ~60 MB; the serialised one holds strings only. Templates the
- * memory tier keeps are the same objects, so the two do not double up.
+ * Budgets, in characters of code. A kept (compact) AST takes ~15 bytes of heap per character,
+ * so the parsed memo stays under ~8 MB (small for the reason memory-tier.ts gives); the
+ * serialised one holds strings only. Templates the memory tier keeps are the same objects, so
+ * the two do not double up.
  */
-const PARSED_BUDGET = 2_000_000;
+const PARSED_BUDGET = 500_000;
 const SERIALIZED_BUDGET = 4_000_000;
 /** The session's memo of serialised outputs (created on first use; dispose() frees it). */
 function serializedMemo(): TextMemo<SerializedExpansion> {
