@@ -115,6 +115,9 @@ function markdown(results) {
   out.push('![median wall time per configuration](chart.svg)', '');
   out.push('## Targets', '');
   out.push(mdTable(['', 'target', 'reached'], results.targets.map((t) => [t.ok ? '✅ met' : '❌ missed', t.text, t.detail])), '');
+  if (results.targets.some((t) => !t.ok && t.text.includes('(#13)'))) {
+    out.push('Where the remaining time and memory go for each missed issue #13 target, from profiles and heap measurements, and what was tried: [docs/performance.md, "Where the time goes"](../docs/performance.md#where-the-time-goes).', '');
+  }
   for (const c of results.corpora) {
     out.push(`## ${c.title}`, '', corpusLine(c), '');
     out.push(mdTable(HEADER, rowsOf(c)), '');
