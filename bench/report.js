@@ -90,6 +90,36 @@ function scaleRows(scales) {
 }
 const SCALE_HEADER = ['call sites', 'configuration', 'median wall', 'per call site', '× baseline', '× bpm', 'generator calls (cached + plain)', 'peak RSS', 'store size', 'CPU'];
 
+/**
+ * Where each configuration's CPU went, per thread (bench/child.js reads /proc at the end of the
+ * build): the main thread's GC pauses, the rest of the main thread (Babel, the plugin, the
+ * macros), and every other thread (V8's concurrent marking, sweeping and compiling, libuv's
+ * pool, the watchdog worker); with what each costs over the hand-expanded baseline. The split
+ * says where a configuration's excess is, which whole-process CPU cannot.
+ */
+function threadRows(groups) {
+  const out = [];
+  for (const { label, configs } of groups) {
+    const base = configs.baseline;
+    for (const k of CONFIG_ORDER.filter((x) => configs[x] && x !== 'bpm')) {
+      const c = configs[k];
+      if (c.mainCpuMs == null || c.gcPauseMs == null) continue;
+      const mutator = c.mainCpuMs - c.gcPauseMs;
+      const over = (v, b) => (k === 'baseline' || b == null ? '' : ` (${v >= b ? '+' : '−'}${fmtMs(Math.abs(v - b))})`);
+      const baseMutator = base && base.mainCpuMs != null ? base.mainCpuMs - base.gcPauseMs : null;
+      out.push([label, SHORT[k], `${fmtMs(mutator)}${over(mutator, baseMutator)}`, `${fmtMs(c.gcPauseMs)}${over(c.gcPauseMs, base?.gcPauseMs)}`, `${fmtMs(c.otherCpuMs)}${over(c.otherCpuMs, base?.otherCpuMs)}`, fmtMs(c.cpuMs)]);
+    }
+  }
+  return out;
+}
+const THREAD_HEADER = ['corpus', 'configuration', 'main thread, not GC', 'main-thread GC pauses', 'other threads', 'CPU, all threads'];
+
+function threadGroups(results) {
+  const groups = results.corpora.map((c) => ({ label: c.name, configs: c.configs }));
+  for (const s of results.scales) groups.push({ label: `${s.manifest.callSites} call sites`, configs: s.configs });
+  return groups.filter((g) => Object.values(g.configs).some((c) => c.mainCpuMs != null));
+}
+
 /** The console summary. */
 function formatTable(results) {
   const out = [];
@@ -97,6 +127,8 @@ function formatTable(results) {
     out.push('', `== ${c.title}`, `   ${corpusLine(c)}`, '', textTable(HEADER, rowsOf(c)));
   }
   if (results.scales.length) out.push('', `== scales (mixed corpus, ${results.scales[0].manifest.signatures} distinct signatures)`, '', textTable(SCALE_HEADER, scaleRows(results.scales)));
+  const tg = threadGroups(results);
+  if (tg.length) out.push('', '== where the CPU goes (medians; in brackets: over the baseline)', '', textTable(THREAD_HEADER, threadRows(tg)));
   if (results.startup) out.push('', '== start-up and files without macros (bench/startup.js)', '', ...startupLines(results.startup));
   if (results.micro) out.push('', `== in-process hit path (tinybench, ${results.micro.callSites} call sites, ${results.micro.distinctSignatures} signatures)`, '', textTable(['task', 'median', 'per', 'rme', 'samples'], microRows(results.micro)));
   out.push('', '== targets', ...targetLines(results));
@@ -136,6 +168,12 @@ function markdown(results) {
     out.push(`## Scales (mixed corpus, ${results.scales[0].manifest.signatures} distinct signatures)`, '');
     for (const s of results.scales) out.push(`- ${s.manifest.callSites} call sites: ${corpusLine(s)}`);
     out.push('', mdTable(SCALE_HEADER, scaleRows(results.scales)), '');
+  }
+  const tg = threadGroups(results);
+  if (tg.length) {
+    out.push('## Where the CPU goes', '');
+    out.push('Each run\'s CPU split by thread (medians; in brackets, what the configuration costs over the hand-expanded baseline in that column). "Main thread, not GC" is Babel, the plugin and the macros; "main-thread GC pauses" the stop-the-world part of V8\'s collections (a `PerformanceObserver` on `gc`); "other threads" V8\'s concurrent marking, sweeping and compiling, libuv\'s pool and the generator watchdog (`/proc/self/task`, 10 ms ticks). Rows with no split come from a run without it.', '');
+    out.push(mdTable(THREAD_HEADER, threadRows(tg)), '');
   }
   if (results.startup) out.push('## Start-up and files without macros ([startup.js](startup.js))', '', ...startupLines(results.startup).map((l) => `- ${l}`), '');
   if (results.micro) {

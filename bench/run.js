@@ -309,6 +309,10 @@ function summarize(runs) {
     generateMs: median(pick('generateMs')),
     maxRssMB: median(pick('maxRssKB')) / 1024,
     cpuMs: median(runs.map((r) => (r.userMs ?? 0) + (r.systemMs ?? 0))),
+    // Where the CPU went (bench/child.js): the main thread, its GC pauses, the other threads.
+    mainCpuMs: runs.every((r) => r.mainCpuMs != null) ? median(pick('mainCpuMs')) : null,
+    otherCpuMs: runs.every((r) => r.otherCpuMs != null) ? median(pick('otherCpuMs')) : null,
+    gcPauseMs: runs.every((r) => r.gcPauseMs != null) ? median(pick('gcPauseMs')) : null,
     cachedGenerated: median(runs.map((r) => Object.values(r.perMacro).filter((m) => m.cached).reduce((s, m) => s + m.generated, 0))),
     plainGenerated: median(runs.map((r) => Object.values(r.perMacro).filter((m) => !m.cached).reduce((s, m) => s + m.generated, 0))),
     storeBytes: median(pick('storeBytes')),
