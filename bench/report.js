@@ -67,7 +67,8 @@ function startupLines(r) {
   const n = r.noMacro;
   return [
     `start-up (${r.corpus} corpus, medians of ${r.runs} fresh processes, CPU time): +${s.extraMs.toFixed(1)} ms (first file ${s.pluginFirstFileMs.toFixed(1)} ms with the plugin and a warm store, ${s.plainFirstFileMs.toFixed(1)} ms hand-expanded without; require() alone ${s.requireMs.toFixed(1)} ms${
-      s.factoryMs === undefined ? '' : `, the factory with the store opened ${s.factoryMs.toFixed(1)} ms (wall); the generator watchdog's thread ${s.watchdogMs.toFixed(1)} ms CPU, ${s.watchdogWallMs.toFixed(1)} ms wall`})`,
+      s.factoryMs === undefined ? '' : `, the factory with the store opened ${s.factoryMs.toFixed(1)} ms (wall); the generator watchdog's thread ${s.watchdogMs.toFixed(1)} ms CPU, ${s.watchdogWallMs.toFixed(1)} ms wall`})${
+      s.bpmExtraMs === undefined ? '' : `; for scale, babel-plugin-macros expanding the same first file: +${s.bpmExtraMs.toFixed(1)} ms CPU (wall +${s.bpmExtraWallMs.toFixed(1)} ms)`}`,
     `files without macros (${n.files} files, alternating rounds in one process, median ratio of CPU time): ${((n.ratio - 1) * 100).toFixed(1)} % extra (${n.pluginMs.toFixed(0)} ms with the plugin, ${n.noneMs.toFixed(0)} ms without)`,
   ];
 }

@@ -13,9 +13,13 @@
  *                plugin-nowatchdog: the same with `watchdogMs: false`
  *                none:   the same file without macros, then the hand-expanded first file,
  *                        no plugin
+ *                bpm:    babel-plugin-macros (the same macros as createMacro ports) on the
+ *                        same file without macros, then the corpus's first file: what a
+ *                        process pays to expand that file with the macro system we replace
  *              start-up = median(plugin) - median(none), in CPU time (wall time too);
  *              `require` and the factory alone (wall) are reported too, and the watchdog
- *              thread's share, median(plugin) - median(plugin-nowatchdog).
+ *              thread's share, median(plugin) - median(plugin-nowatchdog); and, for scale,
+ *              babel-plugin-macros' start-up, median(bpm) - median(none).
  *   no-macro   the extra time the plugin costs on files that import no macro: one process
  *              transforms the hand-expanded corpus (no macro imports) with and without the
  *              plugin, alternating, after a warm-up round of each; the median of the rounds'
@@ -79,6 +83,11 @@ function startupChild(mode, corpus, cacheDir) {
     // A warm store: a cached macro generating here would measure the generator, not start-up.
     const cold = Object.entries(report.macros).filter(([, m]) => m.cached && m.generated > 0);
     if (cold.length > 0) throw new Error(`the warm store missed for ${cold.map(([k]) => k).join(', ')} (was it filled by this plugin build?)`);
+  } else if (mode === 'bpm') {
+    const macros = { 'printf.macro': path.join(__dirname, 'macros', 'printf.macro.js'), 'schema.macro': path.join(__dirname, 'macros', 'schema.macro.js') };
+    const options = { ...BABEL_OPTIONS, cwd: WORK, plugins: [[require('babel-plugin-macros'), { resolvePath: (source) => macros[source] ?? source }]] };
+    babel.transformSync('export {};', { ...options, filename: path.join(c.src, 'startup-probe.js') });
+    babel.transformFileSync(path.join(c.src, c.files[0]), options);
   } else {
     // The same tiny file first, so start-up = plugin - none does not count Babel's own cost of it.
     babel.transformSync('export {};', { ...BABEL_OPTIONS, cwd: WORK, filename: path.join(c.expanded, 'startup-probe.js') });
@@ -142,9 +151,9 @@ function main(argv) {
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   const c = corpusDirs(opt.corpus);
-  const samples = { plugin: [], none: [], 'plugin-nowatchdog': [], require: [], factory: [], pluginWall: [], noneWall: [], 'plugin-nowatchdogWall': [] };
+  const samples = { plugin: [], none: [], 'plugin-nowatchdog': [], bpm: [], require: [], factory: [], pluginWall: [], noneWall: [], 'plugin-nowatchdogWall': [], bpmWall: [] };
   for (let i = 0; i < opt.runs; i++) {
-    for (const mode of i % 2 ? ['none', 'plugin-nowatchdog', 'plugin'] : ['plugin', 'plugin-nowatchdog', 'none']) {
+    for (const mode of i % 2 ? ['none', 'bpm', 'plugin-nowatchdog', 'plugin'] : ['plugin', 'plugin-nowatchdog', 'bpm', 'none']) {
       const cacheDir = path.join(WORK, 'stores', `startup-${process.pid}`);
       fs.rmSync(cacheDir, { recursive: true, force: true });
       fs.cpSync(c.snapshot, cacheDir, { recursive: true });
@@ -173,6 +182,9 @@ function main(argv) {
       // What the generator watchdog's worker thread costs (started by the first generator run).
       watchdogMs: median(samples.plugin) - median(samples['plugin-nowatchdog']),
       watchdogWallMs: median(samples.pluginWall) - median(samples['plugin-nowatchdogWall']),
+      // babel-plugin-macros on the same first file (CPU, and wall).
+      bpmExtraMs: median(samples.bpm) - median(samples.none),
+      bpmExtraWallMs: median(samples.bpmWall) - median(samples.noneWall),
     },
     noMacro,
   };
@@ -183,7 +195,8 @@ function main(argv) {
   const s = result.startup;
   console.log(`start-up (${opt.corpus}, medians of ${opt.runs} fresh processes, CPU time): +${s.extraMs.toFixed(1)} ms (wall +${s.extraWallMs.toFixed(1)} ms) ` +
     `(first file ${s.pluginFirstFileMs.toFixed(1)} ms with the plugin, warm store; ${s.plainFirstFileMs.toFixed(1)} ms hand-expanded without; ` +
-    `wall: require() ${s.requireMs.toFixed(1)} ms, factory and store open ${s.factoryMs.toFixed(1)} ms; the watchdog thread ${s.watchdogMs.toFixed(1)} ms CPU, ${s.watchdogWallMs.toFixed(1)} ms wall)`);
+    `wall: require() ${s.requireMs.toFixed(1)} ms, factory and store open ${s.factoryMs.toFixed(1)} ms; the watchdog thread ${s.watchdogMs.toFixed(1)} ms CPU, ${s.watchdogWallMs.toFixed(1)} ms wall); ` +
+    `babel-plugin-macros on the same file: +${s.bpmExtraMs.toFixed(1)} ms (wall +${s.bpmExtraWallMs.toFixed(1)} ms)`);
   console.log(`files without macros (${noMacro.files} files, median of ${opt.rounds} alternating rounds, CPU time): ${((noMacro.ratio - 1) * 100).toFixed(1)} % extra ` +
     `(${noMacro.pluginMs.toFixed(0)} ms with the plugin, ${noMacro.noneMs.toFixed(0)} ms without; store opened: ${noMacro.storeCreated ? 'yes' : 'no'})`);
 }

@@ -6,6 +6,7 @@
  * its own major knows. One runtime per build (see {@link Build}), taken from the plugin's `api`.
  */
 import type * as t from '@babel/types';
+import { parserIdentity } from './parser-identity';
 
 /** What the plugin needs from a Babel core: its types and a parser for stored expansions. */
 export interface BabelRuntime {
@@ -15,6 +16,11 @@ export interface BabelRuntime {
   readonly types: typeof t;
   /** Parses one JavaScript expression (no syntax plugins) with the core's parser; throws a SyntaxError. */
   parseExpression(code: string): t.Expression;
+  /**
+   * The identity of the parsing code (parser-identity.ts): what a persisted parse is keyed by.
+   * null when it cannot be known; computed on first use.
+   */
+  parserIdentity(): string | null;
 }
 
 /** The shape shared by a plugin's `api` and the `@babel/core` module (both majors). */
@@ -39,9 +45,11 @@ export function babelRuntime(core: BabelCoreLike): BabelRuntime {
     // `template.…ast` parses with the core's own parser and options; no placeholders, so `$0`
     // and `%%x%%` mean what they mean in plain JavaScript (the latter is a syntax error).
     const expression = (core.template as ExpressionTemplate).expression({ syntacticPlaceholders: false, preserveComments: false });
+    let identity: string | null | undefined;
     runtime = {
       major: Number(core.version.split('.')[0]),
       types,
+      parserIdentity: () => (identity === undefined ? (identity = parserIdentity(core.template, types, core.version)) : identity),
       parseExpression(code) {
         let node: t.Expression;
         try {

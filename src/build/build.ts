@@ -11,7 +11,8 @@ import type { ResolvedOptions } from './options';
 import { randomBytes } from 'node:crypto';
 import { openStore, type OpenedStore } from '../store';
 import type { RemoteTier } from '../store/remote';
-import type { DefinitionResult, EntryCache, Ledger } from '../store/types';
+import type { DefinitionResult, EntryCache, Ledger, ParsedCache } from '../store/types';
+import type { PendingParses } from '../template/persisted-parse';
 import { dependencyFile, depsUpToDate } from '../deps/dependency-check';
 import { localDigestKey, remoteDigestKey } from '../deps/env-digest';
 import { statSnapshot } from '../load/fingerprint';
@@ -35,6 +36,8 @@ export class Build {
   private readonly watched = new Map<string, string>();
   /** What this build's output depends on, per macro module (reported to Babel's callers and Jest). */
   readonly observed = new ObservedDependencies();
+  /** Parses of store hits the store had no row for: written with the file's entries (persisted-parse.ts). */
+  readonly pendingParses: PendingParses = new Map();
 
   constructor(
     readonly options: ResolvedOptions,
@@ -79,6 +82,11 @@ export class Build {
   /** The entry caches this build reads and writes (local rows at {@link epoch}, then the remote tier). */
   get entries(): EntryCache {
     return this.store.entries;
+  }
+
+  /** Where parsed expansions persist across processes, or null (see {@link Ledger.parsed}). */
+  get parsed(): ParsedCache | null {
+    return this.store.ledger.parsed;
   }
 
   /** The remote tier, or null (for its per-file report). */

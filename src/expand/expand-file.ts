@@ -20,6 +20,7 @@ import { resolveMacro, type MacroModule } from '../load/macro-loader';
 import { isMacroSource } from '../build/options';
 import { describeSignature, signatureHint } from '../signature';
 import { FileSplicer } from '../template/splice';
+import { persistParses } from '../template/persisted-parse';
 import { protectFreeNames } from '../template/hygiene';
 import type { FileReport, MacroReport } from '../api/types';
 
@@ -130,12 +131,14 @@ function splice(
 
 /**
  * The store calls of a file, after it succeeded: stale entries invalidated (advancing the
- * epoch), new and reopened entries written, hits recorded, one batch each. Returns the remote
+ * epoch), new and reopened entries written with the parses the store lacked, hits recorded,
+ * one batch each. Returns the remote
  * tier's report, if any.
  */
 function commit(build: Build, { stale, writes, hits }: Resolved): FileReport['remote'] | null {
   if (stale.length > 0) build.advanceEpoch(build.ledger.invalidate(stale));
   if (writes.length > 0) build.entries.putMany(writes);
+  if (writes.length > 0 || build.pendingParses.size > 0) persistParses(writes.map((w) => w.expansion), build.babel, build.parsed, build.pendingParses);
   if (hits.size > 0) build.ledger.recordHits(hits);
   return build.remote?.takeReport() ?? null;
 }

@@ -7,7 +7,8 @@
 import type { Build } from '../build/build';
 import { memoryTier } from '../store/memory-tier';
 import { depsUpToDate } from '../deps/dependency-check';
-import { parseExpansion, type ExpansionTemplate } from '../template/expansion';
+import type { ExpansionTemplate } from '../template/expansion';
+import { templatesOf } from '../template/persisted-parse';
 import { entryKey, type Group } from './group';
 import type { CachedEntry, EntryKey } from '../store/types';
 
@@ -56,6 +57,7 @@ export function lookUp(groups: readonly Group[], build: Build): LookUpResult {
   }
   if (far.length === 0) return result;
   const found = build.entries.getMany(far.map(entryKey));
+  const fresh: Array<readonly [Group, CachedEntry]> = [];
   far.forEach((g, i) => {
     const entry = found[i];
     if (!entry) return;
@@ -64,7 +66,11 @@ export function lookUp(groups: readonly Group[], build: Build): LookUpResult {
       g.report.invalidations++;
       return;
     }
-    const template = parsed(entry, build);
+    fresh.push([g, entry]);
+  });
+  const templates = templatesOf(fresh.map(([, e]) => e.expansion), build.babel, build.parsed, build.pendingParses);
+  fresh.forEach(([g, entry], i) => {
+    const template = templates[i];
     if (!template) return; // checksummed but unparsable (written by a broken version): regenerate
     result.found.set(g, template);
     g.report.storeHits++;
@@ -91,9 +97,5 @@ export function lookUp(groups: readonly Group[], build: Build): LookUpResult {
 }
 
 function parsed(entry: Pick<CachedEntry, 'expansion'>, build: Build): ExpansionTemplate | null {
-  try {
-    return parseExpansion(entry.expansion, build.babel);
-  } catch {
-    return null;
-  }
+  return templatesOf([entry.expansion], build.babel, build.parsed, build.pendingParses)[0];
 }

@@ -34,6 +34,11 @@ function prepare(db: SqliteDatabase) {
     trimOrder: p(`SELECT id, length(CAST(payload AS BLOB)) + COALESCE(length(CAST(deps AS BLOB)), 0)
         + length(CAST(macro_id AS BLOB)) + length(CAST(sig_key AS BLOB)) + length(fingerprint) + length(checksum) AS bytes
       FROM entries ORDER BY max_epoch IS NULL, max_epoch, id`),
+    // Parsed expansions are recomputable: gc keeps those written within the epochs it keeps,
+    // trim drops them all before any entry.
+    gcParsed: p('DELETE FROM parsed WHERE epoch < ?'),
+    parsedBytes: p('SELECT COALESCE(SUM(length(data) + length(key) + length(checksum)), 0) FROM parsed').pluck(),
+    clearParsed: p('DELETE FROM parsed'),
     counts: p('SELECT COUNT(*) AS entries, COALESCE(SUM(max_epoch IS NULL), 0) AS openEntries FROM entries'),
     macroStats: p(`SELECT d.macro_id AS macroId, d.fingerprint, d.since_epoch AS sinceEpoch, d.hits,
         (SELECT COUNT(*) FROM entries e WHERE e.macro_id = d.macro_id) AS entries
@@ -54,13 +59,18 @@ class AdminQueries {
     const q = (this.q = prepare(db));
     const epoch = () => q.epoch.get() as number;
     this.tx = {
-      gc: db.transaction((keepEpochs: number) => q.gcCapped.run(epoch() - keepEpochs).changes + q.gcOrphans.run().changes),
+      gc: db.transaction((keepEpochs: number) => {
+        q.gcParsed.run(epoch() - keepEpochs);
+        return q.gcCapped.run(epoch() - keepEpochs).changes + q.gcOrphans.run().changes;
+      }),
       // Drops rows in eviction order until the rows' share of the file is cut by the excess.
       trim: db.transaction((fileBytes: number, maxBytes: number): number => {
+        const parsed = q.parsedBytes.get() as number;
+        q.clearParsed.run();
         const rows = q.trimOrder.all() as Array<{ id: number; bytes: number }>;
-        const total = rows.reduce((sum, r) => sum + r.bytes, 0);
+        const total = rows.reduce((sum, r) => sum + r.bytes, parsed);
         const need = Math.max(1, Math.ceil((total * (fileBytes - maxBytes)) / fileBytes));
-        let freed = 0;
+        let freed = parsed;
         let dropped = 0;
         for (const r of rows) {
           if (freed >= need) break;
@@ -70,7 +80,7 @@ class AdminQueries {
         }
         return dropped;
       }),
-      clear: db.transaction(() => db.exec('DELETE FROM entries; DELETE FROM definitions;')),
+      clear: db.transaction(() => db.exec('DELETE FROM entries; DELETE FROM definitions; DELETE FROM parsed;')),
       stats: db.transaction((): StoreStats => {
         const { entries, openEntries } = q.counts.get() as { entries: number; openEntries: number };
         const pageCount = db.pragma('page_count', { simple: true }) as number;
@@ -185,8 +195,8 @@ export class StoreAdmin {
 
   /**
    * Drops entries until the store's size on disk (file + WAL, as in {@link stats}) is at most
-   * `maxBytes`. Capped entries go first, oldest epoch first, then open entries, oldest written
-   * first. Returns the number dropped. A few rounds: page-level sizes are only known after compacting.
+   * `maxBytes`. Parsed expansions go first (they are only a cache of parses), then capped
+   * entries, oldest epoch first, then open entries, oldest written first. Returns the number dropped. A few rounds: page-level sizes are only known after compacting.
    */
   trim(maxBytes: number): number {
     return this.connection.run(
@@ -200,7 +210,8 @@ export class StoreAdmin {
           const { bytes } = a.tx.stats.deferred();
           if (bytes <= maxBytes) break;
           const n = a.tx.trim.immediate(bytes, maxBytes);
-          if (n === 0) break;
+          // Round 0 drops the parsed expansions first, which may be enough: compact and look again.
+          if (n === 0 && round > 0) break;
           dropped += n;
         }
         return dropped;

@@ -39,6 +39,8 @@ function deepFreeze<T>(value: T): T {
 /** A {@link Ledger} kept in this process's memory. */
 export class MemoryLedger implements Ledger {
   readonly name = 'memory';
+  /** The process's own parse memo is all a memory store needs. */
+  readonly parsed = null;
   private epoch: number;
   private nextId = 1;
   private readonly defs = new Map<string, Definition>();

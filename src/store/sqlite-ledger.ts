@@ -15,7 +15,7 @@ import { plainCodec, type RowCodec } from './local-signing';
 import { MemoryLedger } from './memory-ledger';
 import { SqliteConnection } from './sqlite-connection';
 import { describe } from './sqlite-open';
-import type { CachedEntry, DefinitionRecord, DefinitionResult, Entry, EntryKey, Ledger } from './types';
+import type { CachedEntry, DefinitionRecord, DefinitionResult, Entry, EntryKey, Ledger, ParsedCache } from './types';
 
 /**
  * A {@link Ledger} on `<dir>/store.sqlite`. Obtain one with {@link openSqliteLedger}. After
@@ -26,7 +26,15 @@ export class SqliteLedger implements Ledger {
   /** Definition files recorded before the definition itself, written with it. */
   private readonly pendingFiles = new Map<string, readonly string[]>();
 
-  constructor(private readonly connection: SqliteConnection) {}
+  /**
+   * Parsed expansions beside the entries; none in a signed store: its rows are sealed so that
+   * whoever can write the file cannot put code into builds, and parsed rows are not sealed.
+   */
+  readonly parsed: ParsedCache | null;
+
+  constructor(private readonly connection: SqliteConnection) {
+    this.parsed = connection.codec === plainCodec ? new SqliteParsedCache(connection) : null;
+  }
 
   /** The cache directory. */
   get dir(): string {
@@ -173,6 +181,35 @@ export class SqliteLedger implements Ledger {
 
   private remember(epoch: number): number {
     return (this.connection.lastEpoch = epoch);
+  }
+}
+
+/** {@link ParsedCache} on the ledger's file: faults cost parses, never the build (nothing in memory). */
+class SqliteParsedCache implements ParsedCache {
+  constructor(private readonly connection: SqliteConnection) {}
+
+  getMany(keys: readonly string[]): Array<Uint8Array | undefined> {
+    if (keys.length === 0) return [];
+    const none = () => keys.map(() => undefined);
+    return this.connection.run(
+      'read parsed expansions',
+      none,
+      (c) => {
+        const bad: string[] = [];
+        const out = c.parsedMany(keys, bad);
+        if (bad.length > 0) {
+          warnOnce(`sqlite-parsed:${this.connection.dir}`, `the macro cache in ${this.connection.dir} held damaged parsed expansions; they were dropped`);
+          this.connection.bestEffort(() => c.dropParsed(bad));
+        }
+        return out;
+      },
+      none,
+    );
+  }
+
+  putMany(rows: ReadonlyArray<{ readonly key: string; readonly data: Uint8Array }>): void {
+    if (rows.length === 0) return;
+    this.connection.run('write parsed expansions', () => undefined, (c) => c.putParsed(rows), () => undefined);
   }
 }
 

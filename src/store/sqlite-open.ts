@@ -59,6 +59,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS entries_open ON entries (macro_id, fingerprint
 CREATE INDEX IF NOT EXISTS entries_key ON entries (macro_id, fingerprint, sig_key, id);
 -- gc.
 CREATE INDEX IF NOT EXISTS entries_capped ON entries (max_epoch) WHERE max_epoch IS NOT NULL;
+-- Parsed expansions (template/persisted-parse.ts), content-addressed: key = the parsing code's
+-- identity and the text, hashed. epoch: when written, for gc.
+CREATE TABLE IF NOT EXISTS parsed (
+  key TEXT PRIMARY KEY,
+  data BLOB NOT NULL,
+  checksum TEXT NOT NULL,
+  epoch INTEGER NOT NULL
+);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', 0);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ${SCHEMA_VERSION});
 `;

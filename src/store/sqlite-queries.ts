@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import type { SqliteDatabase } from './sqlite-driver';
+import { hash } from '../util/hash';
 import type { Dependency } from '../api/types';
 import type { EncodedPayload } from './checksum';
 import { decideRegistration, insertCap, invalidation, type RecordedDefinition } from './ledger-rules';
@@ -61,6 +62,9 @@ function prepare(db: SqliteDatabase) {
       ORDER BY id DESC LIMIT 8`),
     dependents: p(`SELECT sig_key AS sigKey, deps FROM entries
       WHERE macro_id = ? AND fingerprint = ? AND max_epoch IS NULL AND deps IS NOT NULL`),
+    parsedGet: p('SELECT data, checksum FROM parsed WHERE key = ?'),
+    parsedPut: p('INSERT OR IGNORE INTO parsed (key, data, checksum, epoch) VALUES (?, ?, ?, ?)'),
+    parsedDelete: p('DELETE FROM parsed WHERE key = ?'),
   };
 }
 
@@ -132,6 +136,22 @@ export class LedgerQueries {
       addHits: db.transaction((hits: ReadonlyMap<string, number>) => {
         for (const [macroId, n] of hits) if (n > 0) q.addHits.run(n, macroId);
       }),
+      parsedRead: db.transaction((keys: readonly string[], bad: string[]) =>
+        keys.map((key): Uint8Array | undefined => {
+          const row = q.parsedGet.get(key) as { data: Uint8Array; checksum: string } | undefined;
+          if (!row) return undefined;
+          if (parsedChecksum(key, row.data) === row.checksum) return row.data;
+          bad.push(key);
+          return undefined;
+        }),
+      ),
+      parsedWrite: db.transaction((rows: ReadonlyArray<{ readonly key: string; readonly data: Uint8Array }>) => {
+        const at = epoch();
+        for (const r of rows) q.parsedPut.run(r.key, r.data, parsedChecksum(r.key, r.data), at);
+      }),
+      parsedDrop: db.transaction((keys: readonly string[]) => {
+        for (const key of keys) q.parsedDelete.run(key);
+      }),
     };
   }
 
@@ -179,6 +199,19 @@ export class LedgerQueries {
     return this.tx.retained.deferred(keys, bad);
   }
 
+  /** Parsed rows per key, in one read transaction; rows failing their checksum go to `bad`. */
+  parsedMany(keys: readonly string[], bad: string[]): Array<Uint8Array | undefined> {
+    return this.tx.parsedRead.deferred(keys, bad);
+  }
+
+  putParsed(rows: ReadonlyArray<{ readonly key: string; readonly data: Uint8Array }>): void {
+    this.tx.parsedWrite.immediate(rows);
+  }
+
+  dropParsed(keys: readonly string[]): void {
+    this.tx.parsedDrop.immediate(keys);
+  }
+
   definitions(): DefinitionRecord[] {
     return (this.q.defs.all() as Array<{ macro_id: string; fingerprint: string; files: string }>).map((r) => ({
       macroId: r.macro_id,
@@ -207,6 +240,11 @@ export class LedgerQueries {
       }
     });
   }
+}
+
+/** A parsed row's checksum: it covers the key too, so a damaged key cannot answer for another. */
+function parsedChecksum(key: string, data: Uint8Array): string {
+  return hash(Buffer.concat([Buffer.from(`${key}\n`), data]));
 }
 
 function parseFiles(json: string): string[] {

@@ -82,8 +82,22 @@ export interface EntryCache {
  * (sqlite-ledger.ts) and one in-memory one (memory-ledger.ts); the decisions both make are in
  * ledger-rules.ts. Synchronous, and never throws for storage faults (see {@link EntryCache}).
  */
+/**
+ * Parsed expansions kept beside the entries (template/persisted-parse.ts): a cache of a pure
+ * function, content-addressed (a key names the parsing code and the text), so nothing in it
+ * goes stale and it needs no invalidation; losing it only costs parses.
+ */
+export interface ParsedCache {
+  /** One batch: per key, the stored bytes, or undefined (also for a damaged row, which is dropped). */
+  getMany(keys: readonly string[]): Array<Uint8Array | undefined>;
+  /** One batch; a key already held keeps its row (one key, one content). */
+  putMany(rows: ReadonlyArray<{ readonly key: string; readonly data: Uint8Array }>): void;
+}
+
 export interface Ledger {
   readonly name: string;
+  /** Where parsed expansions persist across processes, or null (the memory ledger, a signed store). */
+  readonly parsed: ParsedCache | null;
   /** The current epoch (0 for a new ledger). */
   currentEpoch(): number;
   /**

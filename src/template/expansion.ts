@@ -119,15 +119,26 @@ export function parseExpansion(exp: SerializedExpansion, babel: BabelRuntime): E
   );
 }
 
+/** The template the process holds for `exp` (the parse memo's), if any. */
+export function heldTemplate(exp: SerializedExpansion, babel: BabelRuntime): ExpansionTemplate | undefined {
+  return parsedMemo(babel).get(parsedKey(exp));
+}
+
+/**
+ * Holds code parsed from `exp` earlier, already compact (persisted-parse.ts reads it back from
+ * the store), as the template of `exp`; returns it.
+ */
+export function holdTemplate(exp: SerializedExpansion, babel: BabelRuntime, hoist: t.Expression | null, inline: t.Expression): ExpansionTemplate {
+  return parsedMemo(babel).set(parsedKey(exp), templateOf(exp, hoist, inline));
+}
+
 /** The template kept for the process: compact copies of the parsed code (see compact.ts). */
 function template(exp: SerializedExpansion, hoist: t.Expression | null, inline: t.Expression, types: typeof t): ExpansionTemplate {
-  return {
-    hoist: hoist && compactCode(hoist, types),
-    inline: compactCode(inline, types),
-    helpers: exp.helpers,
-    source: exp,
-    codeSize: (exp.hoist?.length ?? 0) + exp.inline.length,
-  };
+  return templateOf(exp, hoist && compactCode(hoist, types), compactCode(inline, types));
+}
+
+function templateOf(exp: SerializedExpansion, hoist: t.Expression | null, inline: t.Expression): ExpansionTemplate {
+  return { hoist, inline, helpers: exp.helpers, source: exp, codeSize: (exp.hoist?.length ?? 0) + exp.inline.length };
 }
 
 /** The session's parsed-text memo for one core (created on first use; dispose() frees it). */
@@ -138,7 +149,8 @@ function parsedMemo(babel: BabelRuntime): TextMemo<ExpansionTemplate> {
   return memo;
 }
 
-function parsedKey(exp: SerializedExpansion): string {
+/** The text a template is parsed from, as one key: hoist, helpers and inline code. */
+export function parsedKey(exp: SerializedExpansion): string {
   return `${exp.hoist === null ? 0 : 1}\0${exp.hoist ?? ''}\0${helpersKey(exp.helpers)}\0${exp.inline}`;
 }
 
