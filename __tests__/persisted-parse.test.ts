@@ -19,6 +19,7 @@ import { compactCode } from '../src/template/compact';
 import { decode, encode } from '../src/template/persisted-parse';
 import { openDatabase } from '../src/store/sqlite-driver';
 import { hash } from '../src/util/hash';
+import { testBabel } from '../src/testing';
 
 jest.setTimeout(60_000);
 
@@ -117,6 +118,13 @@ describe('the identity of the parsing code', () => {
   });
 });
 
+/**
+ * The builds below run the core CACHED_MACROS_TEST_BABEL names (helpers/build.js). Babel 8's is an
+ * ES module, which is not in require.cache: its parses are not persisted (parser-identity.ts), and
+ * its builds must still equal clean ones.
+ */
+const persisting = testBabel().core.version.startsWith('7.');
+
 describe('end to end, in fresh processes', () => {
   const DRIVER = path.join(__dirname, 'helpers', 'build.js');
   const DIST = path.resolve(__dirname, '..', 'dist', 'index.js');
@@ -182,47 +190,49 @@ module.exports = class extends CachedGenerator {
     const clean = build(dir, { store: 'memory' }).code;
     expect(build(dir, { cacheDir }).code).toBe(clean);
     // Two of the three: 1e400 parses to Infinity, which JSON cannot carry, so that one is parsed in every process.
-    expect(rows(cacheDir)).toHaveLength(2);
+    expect(rows(cacheDir)).toHaveLength(persisting ? 2 : 0);
     const warm = build(dir, { cacheDir });
     expect(warm.report.macros['./macros/make.macro']).toMatchObject({ generated: 0, storeHits: 3 });
     expect(warm.code).toBe(clean);
-    expect(rows(cacheDir)).toHaveLength(2);
+    expect(rows(cacheDir)).toHaveLength(persisting ? 2 : 0);
   });
 
-  test('the warm build uses the stored rows (a row replaced, with a valid checksum, shows in the output)', () => {
-    const dir = project();
-    const cacheDir = path.join(dir, 'cache');
-    build(dir, { cacheDir });
-    const target = rows(cacheDir).find((r) => JSON.stringify(decode(r.data)).includes('"pattern":"^[a-z]+$"'))!;
-    const planted = encode({ hoist: compactCode(runtime.parseExpression('(x) => "planted"'), runtime.types), inline: compactCode(runtime.parseExpression('$hoisted'), runtime.types) })!;
-    write(cacheDir, 'UPDATE parsed SET data = ?, checksum = ? WHERE key = ?', planted, checksum(target.key, planted), target.key);
-    expect(build(dir, { cacheDir }).code).toContain('"planted"');
-  });
+  (persisting ? describe : describe.skip)('with a core whose parses persist', () => {
+    test('the warm build uses the stored rows (a row replaced, with a valid checksum, shows in the output)', () => {
+      const dir = project();
+      const cacheDir = path.join(dir, 'cache');
+      build(dir, { cacheDir });
+      const target = rows(cacheDir).find((r) => JSON.stringify(decode(r.data)).includes('"pattern":"^[a-z]+$"'))!;
+      const planted = encode({ hoist: compactCode(runtime.parseExpression('(x) => "planted"'), runtime.types), inline: compactCode(runtime.parseExpression('$hoisted'), runtime.types) })!;
+      write(cacheDir, 'UPDATE parsed SET data = ?, checksum = ? WHERE key = ?', planted, checksum(target.key, planted), target.key);
+      expect(build(dir, { cacheDir }).code).toContain('"planted"');
+    });
 
-  test('a damaged row costs one warning and a parse: the output is still the clean one, and the row is written again', () => {
-    const dir = project();
-    const cacheDir = path.join(dir, 'cache');
-    const clean = build(dir, { store: 'memory' }).code;
-    build(dir, { cacheDir });
-    const [first] = rows(cacheDir);
-    const damaged = Buffer.from(first.data);
-    damaged[damaged.length >> 1] ^= 0xff;
-    write(cacheDir, 'UPDATE parsed SET data = ? WHERE key = ?', damaged, first.key);
-    const warm = build(dir, { cacheDir });
-    expect(warm.code).toBe(clean);
-    expect(warm.stderr.match(/\[cached-macros\] warning:.*damaged parsed expansions/g)).toHaveLength(1);
-    expect(rows(cacheDir).find((r) => r.key === first.key)?.data).toEqual(first.data);
-    expect(build(dir, { cacheDir }).stderr).not.toMatch(/warning/);
-  });
+    test('a damaged row costs one warning and a parse: the output is still the clean one, and the row is written again', () => {
+      const dir = project();
+      const cacheDir = path.join(dir, 'cache');
+      const clean = build(dir, { store: 'memory' }).code;
+      build(dir, { cacheDir });
+      const [first] = rows(cacheDir);
+      const damaged = Buffer.from(first.data);
+      damaged[damaged.length >> 1] ^= 0xff;
+      write(cacheDir, 'UPDATE parsed SET data = ? WHERE key = ?', damaged, first.key);
+      const warm = build(dir, { cacheDir });
+      expect(warm.code).toBe(clean);
+      expect(warm.stderr.match(/\[cached-macros\] warning:.*damaged parsed expansions/g)).toHaveLength(1);
+      expect(rows(cacheDir).find((r) => r.key === first.key)?.data).toEqual(first.data);
+      expect(build(dir, { cacheDir }).stderr).not.toMatch(/warning/);
+    });
 
-  test('rows lost (gc, trim, another plugin version) are parsed and written again by the next build', () => {
-    const dir = project();
-    const cacheDir = path.join(dir, 'cache');
-    const clean = build(dir, { store: 'memory' }).code;
-    build(dir, { cacheDir });
-    const before = rows(cacheDir);
-    write(cacheDir, 'DELETE FROM parsed');
-    expect(build(dir, { cacheDir }).code).toBe(clean);
-    expect(rows(cacheDir)).toEqual(before);
+    test('rows lost (gc, trim, another plugin version) are parsed and written again by the next build', () => {
+      const dir = project();
+      const cacheDir = path.join(dir, 'cache');
+      const clean = build(dir, { store: 'memory' }).code;
+      build(dir, { cacheDir });
+      const before = rows(cacheDir);
+      write(cacheDir, 'DELETE FROM parsed');
+      expect(build(dir, { cacheDir }).code).toBe(clean);
+      expect(rows(cacheDir)).toEqual(before);
+    });
   });
 });
