@@ -158,15 +158,15 @@ describe('the memory tier is bounded by code size', () => {
     expect(parseExpansion({ hoist: null, inline: '$0 + 1', helpers: [] }, runtime).codeSize).toBe(6);
   });
 
-  test('large templates evict older ones (the budget is 1 M characters), small ones do not', () => {
+  test('large templates evict older ones (the budget is 250,000 characters), small ones do not', () => {
     const inline = parseExpansion({ hoist: null, inline: '$0', helpers: [] }, runtime).inline;
-    const big = (i: number) => ({ template: { hoist: null, inline, helpers: [], codeSize: 400_000 + i }, deps: [] });
+    const big = (i: number) => ({ template: { hoist: null, inline, helpers: [], codeSize: 100_000 + i }, deps: [] });
     for (let i = 0; i < 3; i++) memoryTier.set(`big${i}`, big(i));
     expect(memoryTier.get('big0')).toBeUndefined();
     expect(memoryTier.get('big1')).toBeDefined();
     expect(memoryTier.get('big2')).toBeDefined();
     disposeSession();
-    for (let i = 0; i < 1000; i++) memoryTier.set(`small${i}`, { template: { hoist: null, inline, helpers: [], codeSize: 100 }, deps: [] });
+    for (let i = 0; i < 1000; i++) memoryTier.set(`small${i}`, { template: { hoist: null, inline, helpers: [], codeSize: 36 }, deps: [] });
     expect(memoryTier.get('small0')).toBeDefined();
   });
 });

@@ -16,13 +16,14 @@ export interface MemoryEntry {
 
 /**
  * Budget in characters of expansion code. A kept (compact) AST takes ~15 bytes of heap per
- * character, so this is ~15 MB. Small on purpose: V8 lets the heap grow to a few times what
+ * character, so this is ~4 MB. Small on purpose: V8 lets the heap grow to a few times what
  * survives a full GC, so each retained megabyte costs several of peak RSS, while an evicted
- * entry costs one store read and one parse, which a hand-expanded build pays for the same
- * code in every file (docs/performance.md, "Peak RSS at scale": 8 M characters gave peak RSS
- * 540–790 MB at 10k call sites, 1 M gave ~310 MB at the same CPU time).
+ * entry costs one store read and reading its stored parse back (persisted-parse.ts), less than
+ * the parse a hand-expanded build pays for the same code in every file (docs/performance.md,
+ * "Peak RSS at scale": at 10k call sites, 8 M characters gave peak RSS 540–790 MB, 1 M 300–800
+ * MB, 0.25 M 240–255 MB in 11 of 11 runs, at the same CPU time).
  */
-const CODE_BUDGET = 1_000_000;
+const CODE_BUDGET = 250_000;
 
 function sizeOf(t: ExpansionTemplate): number {
   // Not the nodes' start/end: parsed expansions carry no positions (it counted 0 for every entry).

@@ -156,11 +156,12 @@ export function parsedKey(exp: SerializedExpansion): string {
 
 /**
  * Budgets, in characters of code. A kept (compact) AST takes ~15 bytes of heap per character,
- * so the parsed memo stays under ~8 MB (small for the reason memory-tier.ts gives); the
- * serialised one holds strings only. Templates the memory tier keeps are the same objects, so
+ * so the parsed memo stays under ~1.5 MB (small for the reason memory-tier.ts gives: a stored
+ * expansion it drops is read back from the store's parses, a plain generator's output parsed
+ * again); the serialised one holds strings only. Templates the memory tier keeps are the same objects, so
  * the two do not double up.
  */
-const PARSED_BUDGET = 500_000;
+const PARSED_BUDGET = 100_000;
 const SERIALIZED_BUDGET = 4_000_000;
 /** The session's memo of serialised outputs (created on first use; dispose() frees it). */
 function serializedMemo(): TextMemo<SerializedExpansion> {
