@@ -83,8 +83,8 @@ describe('the stored form', () => {
 });
 
 describe('the identity of the parsing code', () => {
-  /** A copy of @babel/template's lib and of the parser it loads, as a fake `require.cache` names them. */
-  function layout(): { dir: string; loaded: NodeJS.Dict<{ exports: unknown }>; parser: string; lib: string } {
+  /** A copy of @babel/template's lib and of the parser and types it loads, as a fake `require.cache` names them. */
+  function layout(): { dir: string; loaded: NodeJS.Dict<{ exports: unknown }>; parser: string; lib: string; types: string } {
     const dir = fs.mkdtempSync(path.join(root, 'layout-'));
     const lib = path.join(dir, 'node_modules', '@babel', 'template', 'lib');
     fs.cpSync(path.dirname(require.resolve('@babel/template')), lib, { recursive: true });
@@ -93,11 +93,14 @@ describe('the identity of the parsing code', () => {
     fs.writeFileSync(path.join(parserDir, 'package.json'), JSON.stringify({ name: '@babel/parser', main: 'lib/index.js' }));
     const parser = path.join(parserDir, 'lib', 'index.js');
     fs.copyFileSync(require.resolve('@babel/parser'), parser);
-    return { dir, loaded: { [path.join(lib, 'index.js')]: { exports: { default: babel.template } } }, parser, lib };
+    const types = path.join(dir, 'node_modules', '@babel', 'types');
+    fs.cpSync(path.dirname(require.resolve('@babel/types')), path.join(types, 'lib'), { recursive: true });
+    fs.writeFileSync(path.join(types, 'package.json'), JSON.stringify({ name: '@babel/types', main: 'lib/index.js' }));
+    return { dir, loaded: { [path.join(lib, 'index.js')]: { exports: { default: babel.template } } }, parser, lib, types };
   }
   const id = (loaded: NodeJS.Dict<{ exports: unknown }>, version = babel.version) => parserIdentity(babel.template, babel.types, version, loaded);
 
-  test('changes with the parser the template loads, the template’s code and the core version', () => {
+  test('changes with the parser and types the template loads, the template’s code and the core version', () => {
     const l = layout();
     const first = id(l.loaded);
     expect(first).toMatch(/^[0-9a-f]{32}$/);
@@ -107,7 +110,10 @@ describe('the identity of the parsing code', () => {
     const second = id(l.loaded);
     expect(second).not.toBe(first);
     fs.appendFileSync(path.join(l.lib, 'parse.js'), '\n');
-    expect(id(l.loaded)).not.toBe(second);
+    const third = id(l.loaded);
+    expect(third).not.toBe(second);
+    fs.appendFileSync(path.join(l.types, 'lib', 'modifications', 'removeProperties.js'), '\n');
+    expect(id(l.loaded)).not.toBe(third);
   });
 
   test('is unknown (nothing persisted) where the template’s module is not found', () => {
